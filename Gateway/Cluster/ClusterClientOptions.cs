@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+
+namespace Orderly.Gateway.Cluster;
+
+public sealed class ClusterClientOptions
+{
+    public const string Section = "Cluster";
+
+    /// <summary>How long start-up keeps trying to reach a silo before failing (silos may start later).</summary>
+    [Range(1, 3600)]
+    public int ConnectTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>How often the client re-reads the list of silo gateways from membership.</summary>
+    [Range(1, 300)]
+    public int GatewayListRefreshSeconds { get; set; } = 5;
+}
+
+public static partial class ClusterClientExtensions
+{
+    /// <summary>Orleans client using the same ADO.NET membership table as the silos.</summary>
+    public static WebApplicationBuilder AddOrderlyCluster(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ClusterClientOptions>()
+            .Bind(builder.Configuration.GetSection(ClusterClientOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
+            client.UseAdoNetClustering(o => o.Invariant = "Npgsql");
+            client.UseConnectionRetryFilter<ConnectUntilDeadline>();
+        });
+        builder.Services.AddOptions<AdoNetClusteringClientOptions>()
+            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        builder.Services.AddOptions<GatewayOptions>()
+            .Configure<IOptions<ClusterClientOptions>>((g, c) => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(c.Value.GatewayListRefreshSeconds));
+        return builder;
+    }
+
+    /// <summary>Retries the initial connection once a second until <see cref="ClusterClientOptions.ConnectTimeoutSeconds"/>.</summary>
+    private sealed partial class ConnectUntilDeadline(IOptions<ClusterClientOptions> options, TimeProvider time, ILogger<ConnectUntilDeadline> log)
+        : IClientConnectionRetryFilter
+    {
+        private DateTimeOffset? _deadline;
+
+        public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+        {
+            _deadline ??= time.GetUtcNow().AddSeconds(options.Value.ConnectTimeoutSeconds);
+            if (time.GetUtcNow() >= _deadline)
+                return false;
+            LogRetrying(exception.Message);
+            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+            return true;
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "cluster not reachable yet, retrying: {Reason}")]
+        private partial void LogRetrying(string reason);
+    }
+}

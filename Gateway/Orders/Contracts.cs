@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+using Orderly.Grains.Orders;
+
+namespace Orderly.Gateway.Orders;
+
+// The HTTP contract (DESIGN.md "HTTP API"). Separate from grain types so either can change alone.
+// Unknown JSON fields, nulls where a value is required, and wrong JSON types are rejected by the
+// serializer settings in OrderApi; the limits below by the built-in validation.
+
+public sealed record OrderLineDto(
+    [Required, StringLength(64, MinimumLength = 1), RegularExpression("^[A-Za-z0-9_-]+$", ErrorMessage = "sku may contain only letters, digits, '-' and '_'.")]
+    string Sku,
+    [Range(1, 1000)]
+    int Quantity);
+
+public sealed record PlaceOrderRequest(
+    [Required, StringLength(64, MinimumLength = 1)]
+    string CustomerId,
+    [Required, Length(1, 100)]
+    IReadOnlyList<OrderLineDto> Items,
+    [Required, StringLength(500, MinimumLength = 1)]
+    string DeliveryAddress);
+
+/// <summary>PATCH body: either field or both; an absent field stays as it is.</summary>
+public sealed record UpdateOrderRequest(
+    [Length(1, 100)]
+    IReadOnlyList<OrderLineDto>? Items = null,
+    [StringLength(500, MinimumLength = 1)]
+    string? DeliveryAddress = null);
+
+public sealed record ChangeStatusRequest([Required] OrderStatus? Status);
+
+public sealed record OrderResponse(
+    Guid Id,
+    OrderStatus Status,
+    string CustomerId,
+    IReadOnlyList<OrderLineDto> Items,
+    string DeliveryAddress,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    int Version)
+{
+    public static OrderResponse From(OrderSnapshot o) => new(
+        o.Id, o.Status, o.CustomerId, [.. o.Items.Select(i => new OrderLineDto(i.Sku, i.Quantity))],
+        o.DeliveryAddress, o.CreatedAt, o.UpdatedAt, o.Version);
+}
+
+public sealed record OrderListResponse(IReadOnlyList<OrderResponse> Orders, string? Next);

@@ -1,0 +1,181 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Orderly.Grains.Orders;
+using static Orderly.Gateway.Orders.HttpConventions;
+
+namespace Orderly.Gateway.Orders;
+
+/// <summary>The /orders routes. Each handler validates, turns the request into one grain command, and maps the outcome.</summary>
+public static class OrderApi
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
+
+    public static IServiceCollection AddOrderApi(this IServiceCollection services)
+    {
+        services.AddValidation();
+        services.AddOpenApi();
+        services.Configure<JsonOptions>(o =>
+        {
+            var json = o.SerializerOptions;
+            json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            json.NumberHandling = JsonNumberHandling.Strict;
+            json.RespectNullableAnnotations = true;
+            json.RespectRequiredConstructorParameters = true;
+            json.MaxDepth = 16;
+            json.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        });
+        // Binding failures throw, so the problem handler can say what was wrong with the input.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
+    {
+        var orders = app.MapGroup("/orders").WithTags("Orders");
+        orders.MapPost("/", Place).WithName("PlaceOrder");
+        orders.MapGet("/", ListByDay).WithName("ListOrdersByDay");
+        orders.MapGet("/{id}", Get).WithName("GetOrder");
+        orders.MapPatch("/{id}", Update).WithName("UpdateOrder");
+        orders.MapPost("/{id}/status", ChangeStatus).WithName("ChangeOrderStatus");
+        return app;
+    }
+
+    public static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ProblemHttpResult>> Place(
+        PlaceOrderRequest request, HttpContext http, IClusterClient cluster)
+    {
+        if (ReadIdempotencyKey(http) is { Error: { } error })
+            return BadRequest(error);
+        var key = ReadIdempotencyKey(http).Key;
+        var id = key is null ? OrderIds.New() : OrderIds.FromIdempotencyKey(request.CustomerId, key);
+        var command = new PlaceOrder(Guid.CreateVersion7(), request.CustomerId,
+            [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))], request.DeliveryAddress, key);
+
+        var result = await cluster.GetGrain<IOrderGrain>(id).Place(command);
+
+        http.Response.Headers.ETag = ETagOf(result.Order.Version);
+        var body = OrderResponse.From(result.Order);
+        return result.Outcome switch
+        {
+            PlaceOutcome.Created => TypedResults.Created($"/orders/{id}", body),
+            PlaceOutcome.AlreadyPlaced => TypedResults.Ok(body),
+            _ => Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
+                $"The {IdempotencyKeyHeader} was already used for a different order body."),
+        };
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Get(string id, HttpContext http, IClusterClient cluster)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+            return InvalidId(id);
+        var order = await cluster.GetGrain<IOrderGrain>(orderId).Get();
+        if (order is null)
+            return NotFound(orderId);
+        http.Response.Headers.ETag = ETagOf(order.Version);
+        return TypedResults.Ok(OrderResponse.From(order));
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Update(
+        string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+            return InvalidId(id);
+        if (request.Items is null && request.DeliveryAddress is null)
+            return BadRequest("Nothing to change: give items and/or deliveryAddress.");
+        if (ReadIdempotencyKey(http) is { Error: { } error })
+            return BadRequest(error);
+        var (ifMatch, version) = ParseIfMatch(http.Request.Headers.IfMatch);
+        if (ifMatch == IfMatch.NeverMatches)
+            return PreconditionFailed();
+
+        var command = new UpdateOrder(
+            CommandIdFor(orderId, ReadIdempotencyKey(http).Key, "update"),
+            request.Items is null ? null : [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))],
+            request.DeliveryAddress,
+            ifMatch == IfMatch.Version ? version : null);
+        return MapCommand(await cluster.GetGrain<IOrderGrain>(orderId).Update(command), orderId, http);
+    }
+
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ChangeStatus(
+        string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+            return InvalidId(id);
+        if (request.Status is not { } status || status == OrderStatus.Placed)
+            return BadRequest("status must be one of: packed, shipped, delivered, cancelled.");
+        if (ReadIdempotencyKey(http) is { Error: { } error })
+            return BadRequest(error);
+        var (ifMatch, version) = ParseIfMatch(http.Request.Headers.IfMatch);
+        if (ifMatch == IfMatch.NeverMatches)
+            return PreconditionFailed();
+
+        var command = new ChangeStatus(
+            CommandIdFor(orderId, ReadIdempotencyKey(http).Key, $"status:{status}"),
+            status,
+            ifMatch == IfMatch.Version ? version : null);
+        return MapCommand(await cluster.GetGrain<IOrderGrain>(orderId).ChangeStatus(command), orderId, http);
+    }
+
+    public static async Task<Results<Ok<OrderListResponse>, ProblemHttpResult>> ListByDay(
+        string? date, string? cursor, string? limit, IClusterClient cluster, TimeProvider time)
+    {
+        var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", out day))
+            return BadRequest("date must be a calendar date, YYYY-MM-DD.");
+        var take = DefaultPageSize;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) || take is < 1 or > MaxPageSize))
+            return BadRequest($"limit must be a whole number from 1 to {MaxPageSize}.");
+        OrderCursor? after = null;
+        if (cursor is not null && !TryDecodeCursor(cursor, out after))
+            return BadRequest("cursor is not one this service issued.");
+
+        var page = await cluster.GetGrain<IOrderQueryGrain>(0).ListByDay(day, after, take);
+        return TypedResults.Ok(new OrderListResponse(
+            [.. page.Orders.Select(OrderResponse.From)],
+            page.Next is null ? null : EncodeCursor(page.Next)));
+    }
+
+    private static Results<Ok<OrderResponse>, ProblemHttpResult> MapCommand(CommandResult result, Guid id, HttpContext http)
+    {
+        if (result.Order is { } order)
+            http.Response.Headers.ETag = ETagOf(order.Version);
+        return result.Outcome switch
+        {
+            CommandOutcome.Applied => TypedResults.Ok(OrderResponse.From(result.Order!)),
+            CommandOutcome.NotFound => NotFound(id),
+            CommandOutcome.StaleVersion => PreconditionFailed(),
+            CommandOutcome.NotAllowedInStatus => Problem(StatusCodes.Status409Conflict, "Order can no longer change",
+                $"The order is {Name(result.Order!.Status)}; items and address can change only while it is placed or packed."),
+            _ => Problem(StatusCodes.Status409Conflict, "Illegal status transition",
+                $"The order is {Name(result.Order!.Status)}; the requested status cannot follow it."),
+        };
+    }
+
+    private static (string? Key, string? Error) ReadIdempotencyKey(HttpContext http)
+    {
+        if (!http.Request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+            return (null, null);
+        if (values.Count != 1)
+            return (null, $"Give {IdempotencyKeyHeader} once.");
+        return CheckIdempotencyKey(values[0]) is { } error ? (null, error) : (values[0], null);
+    }
+
+    private static string Name(OrderStatus status) => status.ToString().ToLowerInvariant();
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    private static ProblemHttpResult BadRequest(string detail) =>
+        Problem(StatusCodes.Status400BadRequest, "Invalid request", detail);
+
+    private static ProblemHttpResult InvalidId(string id) =>
+        BadRequest($"'{(id.Length > 64 ? id[..64] + "…" : id)}' is not an order id (a UUID).");
+
+    private static ProblemHttpResult NotFound(Guid id) =>
+        Problem(StatusCodes.Status404NotFound, "Order not found", $"There is no order {id}.");
+
+    private static ProblemHttpResult PreconditionFailed() =>
+        Problem(StatusCodes.Status412PreconditionFailed, "Order has changed",
+            "If-Match does not match the order's current ETag; read it again and retry.");
+}

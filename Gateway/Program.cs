@@ -1,0 +1,27 @@
+// Orderly gateway: the public HTTP API, stateless, in front of the Orleans cluster.
+using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Errors;
+using Orderly.Gateway.Hosting;
+using Orderly.Gateway.Orders;
+using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Hosting;
+
+return await FailFast.RunAsync("gateway", async () =>
+{
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    builder.AddOrderlyDefaults();
+    builder.AddGatewayHost();
+    builder.AddOrderlyCluster();
+    builder.Services.AddOrderlyProblems();
+    builder.Services.AddOrderApi();
+
+    var app = builder.Build();
+    app.UseOrderlyProblems();
+    app.MapHealthEndpoints();
+    app.MapOrders();
+    app.MapOpenApi();
+    await app.RunAsync();
+});
+
+/// <summary>Entry point type, visible to WebApplicationFactory in tests.</summary>
+public partial class Program;

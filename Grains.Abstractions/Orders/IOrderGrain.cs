@@ -1,0 +1,38 @@
+using Orleans.Concurrency;
+
+namespace Orderly.Grains.Orders;
+
+/// <summary>One order, keyed by its id (a UUID). All of an order's rules live behind this interface.</summary>
+[Alias("Orderly.IOrderGrain")]
+public interface IOrderGrain : IGrainWithGuidKey
+{
+    [Alias("Place")]
+    Task<PlaceResult> Place(PlaceOrder command);
+
+    /// <summary>The order, or null when it was never placed.</summary>
+    [ReadOnly, Alias("Get")]
+    Task<OrderSnapshot?> Get();
+
+    [Alias("Update")]
+    Task<CommandResult> Update(UpdateOrder command);
+
+    [Alias("ChangeStatus")]
+    Task<CommandResult> ChangeStatus(ChangeStatus command);
+}
+
+/// <summary>Reads over many orders (the day listing), answered from the orders table.</summary>
+[Alias("Orderly.IOrderQueryGrain")]
+public interface IOrderQueryGrain : IGrainWithIntegerKey
+{
+    [ReadOnly, Alias("ListByDay")]
+    Task<OrderPage> ListByDay(DateOnly day, OrderCursor? after, int limit);
+}
+
+/// <summary>Keyset position in a day listing: the last order seen.</summary>
+[GenerateSerializer, Immutable, Alias("Orderly.OrderCursor")]
+public sealed record OrderCursor([property: Id(0)] DateTimeOffset CreatedAt, [property: Id(1)] Guid Id);
+
+[GenerateSerializer, Immutable, Alias("Orderly.OrderPage")]
+public sealed record OrderPage(
+    [property: Id(0)] System.Collections.Immutable.ImmutableArray<OrderSnapshot> Orders,
+    [property: Id(1)] OrderCursor? Next);

@@ -1,0 +1,132 @@
+using System.Collections.Immutable;
+using Orleans.Runtime;
+using Microsoft.Extensions.Options;
+
+namespace Orderly.Grains.Orders;
+
+/// <summary>
+/// One order. Not reentrant: commands run one at a time. Every applied command is written to storage
+/// before it is acknowledged; if the write fails the in-memory state is put back and the activation is
+/// dropped, so the next call starts again from what storage holds.
+/// </summary>
+public sealed class OrderGrain(
+    [PersistentState("order", "orders")] IPersistentState<OrderState> state,
+    TimeProvider time,
+    IOptions<OrderRulesOptions> rules) : Grain, IOrderGrain
+{
+    private readonly int _remembered = rules.Value.RememberedCommands;
+
+    private OrderState Current => state.State;
+
+    public Task<OrderSnapshot?> Get() =>
+        Task.FromResult(Current.IsPlaced ? Current.ToSnapshot() : null);
+
+    public async Task<PlaceResult> Place(PlaceOrder command)
+    {
+        if (Current.IsPlaced)
+        {
+            var outcome = Current.PlacedBy == command.CommandId ? PlaceOutcome.Created
+                : IsSameOrder(command) ? PlaceOutcome.AlreadyPlaced
+                : PlaceOutcome.KeyReusedWithDifferentBody;
+            return new PlaceResult(outcome, Current.ToSnapshot());
+        }
+
+        var now = Now();
+        var next = new OrderState
+        {
+            Id = this.GetPrimaryKey(),
+            Status = OrderStatus.Placed,
+            CustomerId = command.CustomerId,
+            Items = command.Items,
+            DeliveryAddress = command.DeliveryAddress,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Version = 1,
+            IdempotencyKey = command.IdempotencyKey,
+            PlacedBy = command.CommandId,
+            RecentCommands = [new AppliedCommand(command.CommandId, 1)],
+        };
+        await Commit(next);
+        return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
+    }
+
+    public async Task<CommandResult> Update(UpdateOrder command)
+    {
+        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
+            return early;
+        if (!OrderRules.IsOpen(Current.Status))
+            return new CommandResult(CommandOutcome.NotAllowedInStatus, Current.ToSnapshot());
+
+        var next = Advance(command.CommandId);
+        next.Items = command.Items ?? Current.Items;
+        next.DeliveryAddress = command.DeliveryAddress ?? Current.DeliveryAddress;
+        await Commit(next);
+        return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
+    }
+
+    public async Task<CommandResult> ChangeStatus(ChangeStatus command)
+    {
+        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
+            return early;
+        if (!OrderRules.CanMove(Current.Status, command.Status))
+            return new CommandResult(CommandOutcome.IllegalTransition, Current.ToSnapshot());
+
+        var next = Advance(command.CommandId);
+        next.Status = command.Status;
+        await Commit(next);
+        return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
+    }
+
+    /// <summary>The answers that need no change: unknown order, a repeated command, a stale version.</summary>
+    private CommandResult? Check(Guid commandId, int? expectedVersion)
+    {
+        if (!Current.IsPlaced)
+            return new CommandResult(CommandOutcome.NotFound, null);
+        if (Current.RecentCommands.Any(c => c.CommandId == commandId))
+            return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
+        if (expectedVersion is { } expected && expected != Current.Version)
+            return new CommandResult(CommandOutcome.StaleVersion, Current.ToSnapshot());
+        return null;
+    }
+
+    private OrderState Advance(Guid commandId)
+    {
+        var next = Current.Clone();
+        next.Version = Current.Version + 1;
+        next.UpdatedAt = Now();
+        var recent = Current.RecentCommands.Add(new AppliedCommand(commandId, next.Version));
+        next.RecentCommands = recent.Length > _remembered ? recent[(recent.Length - _remembered)..] : recent;
+        return next;
+    }
+
+    private async Task Commit(OrderState next)
+    {
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // The write may or may not have reached the database; only a fresh activation reading
+            // storage knows. Never serve state that might not be durable.
+            state.State = previous;
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private bool IsSameOrder(PlaceOrder command) =>
+        Current.CustomerId == command.CustomerId
+        && Current.DeliveryAddress == command.DeliveryAddress
+        && Current.IdempotencyKey == command.IdempotencyKey
+        && Current.Items.AsSpan().SequenceEqual(command.Items.AsSpan());
+
+    /// <summary>Postgres keeps microseconds; trimming here keeps the grain and the orders table equal.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = time.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % 10));
+    }
+}

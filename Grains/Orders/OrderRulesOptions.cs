@@ -1,0 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Orderly.Grains.Orders;
+
+public sealed class OrderRulesOptions
+{
+    public const string Section = "Orders";
+
+    /// <summary>
+    /// How many applied command ids an order remembers for deduplication. Retries arrive within
+    /// seconds, so a few dozen is plenty; every remembered id is written with the state.
+    /// </summary>
+    [Range(1, 1000)]
+    public int RememberedCommands { get; set; } = 32;
+}

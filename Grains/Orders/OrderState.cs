@@ -1,0 +1,47 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Orderly.Grains.Orders;
+
+/// <summary>
+/// The persisted state of one order. Stored as JSON (see <see cref="OrderStateJson"/>): property names
+/// are the contract with the database (the orders table is filled from them), so rename with care.
+/// </summary>
+[GenerateSerializer, Alias("Orderly.OrderState")]
+public sealed class OrderState
+{
+    [Id(0)] public Guid Id { get; set; }
+    [Id(1)] public OrderStatus Status { get; set; }
+    [Id(2)] public string CustomerId { get; set; } = "";
+    [Id(3)] public ImmutableArray<OrderLine> Items { get; set; } = [];
+    [Id(4)] public string DeliveryAddress { get; set; } = "";
+    [Id(5)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(6)] public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>0 until placed; +1 for every applied command. Exposed as the ETag.</summary>
+    [Id(7)] public int Version { get; set; }
+    [Id(8)] public string? IdempotencyKey { get; set; }
+    /// <summary>The command that placed the order, so a redelivered place answers "created" again.</summary>
+    [Id(9)] public Guid PlacedBy { get; set; }
+    /// <summary>Most recent applied commands, newest last, bounded by <see cref="OrderRulesOptions.RememberedCommands"/>.</summary>
+    [Id(10)] public ImmutableArray<AppliedCommand> RecentCommands { get; set; } = [];
+
+    [JsonIgnore]
+    public bool IsPlaced => Version > 0;
+
+    public OrderState Clone() => (OrderState)MemberwiseClone();
+
+    public OrderSnapshot ToSnapshot() =>
+        new(Id, Status, CustomerId, Items, DeliveryAddress, CreatedAt, UpdatedAt, Version, IdempotencyKey);
+}
+
+[GenerateSerializer, Immutable, Alias("Orderly.AppliedCommand")]
+public sealed record AppliedCommand([property: Id(0)] Guid CommandId, [property: Id(1)] int Version);
+
+/// <summary>The JSON shape of order state in storage: camelCase, enums as strings, no CLR type names.</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    UseStringEnumConverter = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(OrderState))]
+public sealed partial class OrderStateJson : JsonSerializerContext;

@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+using Npgsql;
+
+namespace Orderly.ServiceDefaults.Database;
+
+/// <summary>Where Orleans membership, grain state and the orders table live.</summary>
+public sealed class DatabaseOptions : IValidatableObject
+{
+    public const string Section = "Database";
+
+    /// <summary>Npgsql connection string. From <c>ConnectionStrings:Orderly</c>, else the <c>ORDERLY_DB</c> variable.</summary>
+    [Required(ErrorMessage = "No database configured: set ConnectionStrings__Orderly or ORDERLY_DB to an Npgsql connection string.")]
+    public string? ConnectionString { get; set; }
+
+    /// <summary>How long start-up waits for the database before giving up.</summary>
+    [Range(1, 300)]
+    public int StartupTimeoutSeconds { get; set; } = 10;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+            yield break;
+        string? problem = null;
+        try
+        {
+            var parsed = new NpgsqlConnectionStringBuilder(ConnectionString);
+            if (string.IsNullOrWhiteSpace(parsed.Host))
+                problem = "the database connection string has no Host";
+        }
+        catch (ArgumentException e)
+        {
+            problem = $"the database connection string is not valid: {e.Message}";
+        }
+        if (problem is not null)
+            yield return new ValidationResult(problem, [nameof(ConnectionString)]);
+    }
+
+    /// <summary>Host, port and database only: safe to print (never the password).</summary>
+    public string Describe()
+    {
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"{b.Host}:{b.Port}/{b.Database}";
+    }
+}

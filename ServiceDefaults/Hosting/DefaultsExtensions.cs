@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orderly.ServiceDefaults.Database;
+using Orderly.ServiceDefaults.Health;
+
+namespace Orderly.ServiceDefaults.Hosting;
+
+public static class DefaultsExtensions
+{
+    /// <summary>What every Orderly host starts with: one-line UTC logs, the database, readiness state.</summary>
+    public static IHostApplicationBuilder AddOrderlyDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        // Start-up failures are reported once, on one line, by FailFast; the host would add a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.AddOrderlyDatabase();
+        builder.Services.AddReadiness();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        return builder;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orderly.Grains.Orders;
+using Orderly.ServiceDefaults.Health;
+using Orderly.Silo.Storage;
+using Orleans.Configuration;
+
+namespace Orderly.Silo.Hosting;
+
+public static class SiloHostingExtensions
+{
+    public const string OrderStorage = "orders";
+
+    /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source.</summary>
+    public static WebApplicationBuilder AddOrderlySilo(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SiloHostOptions>()
+            .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<OrderRulesOptions>()
+            .Bind(builder.Configuration.GetSection(OrderRulesOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // The management port (health now; dashboard and metrics later) is the only HTTP listener.
+        var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.TryParse(host.ListenAddress, out var ip) ? ip : IPAddress.Loopback, host.ManagementPort));
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
+            silo.UseAdoNetClustering(o => o.Invariant = "Npgsql");
+            silo.AddAdoNetGrainStorage(OrderStorage, o =>
+            {
+                o.Invariant = "Npgsql";
+                o.GrainStorageSerializer = new SystemTextJsonGrainStorageSerializer();
+            });
+            silo.AddReadinessTracking();
+        });
+
+        services.AddOptions<AdoNetClusteringSiloOptions>()
+            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        services.AddOptions<AdoNetGrainStorageOptions>(OrderStorage)
+            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        services.AddOptions<EndpointOptions>()
+            .Configure<IOptions<SiloHostOptions>>((e, h) =>
+            {
+                var o = h.Value;
+                e.AdvertisedIPAddress = o.Advertised;
+                e.SiloPort = o.SiloPort;
+                e.GatewayPort = o.GatewayPort;
+                e.SiloListeningEndpoint = new IPEndPoint(o.Listen, o.SiloPort);
+                e.GatewayListeningEndpoint = new IPEndPoint(o.Listen, o.GatewayPort);
+            });
+        services.AddOptions<SiloOptions>()
+            .Configure<IOptions<SiloHostOptions>>((s, h) => s.SiloName = h.Value.Name);
+        return builder;
+    }
+
+    public static WebApplication MapSiloManagement(this WebApplication app)
+    {
+        app.MapHealthEndpoints();
+        return app;
+    }
+}
