@@ -1,0 +1,55 @@
+namespace Orderly.LoadClient.Cluster;
+
+/// <summary>
+/// The local cluster's names, ports and files, exactly as DESIGN.md fixes them: gateway i on 5100+i,
+/// silo i on 5200+i (management), 11111+i (silo) and 30000+i (Orleans gateway), HAProxy on 8080/8404,
+/// pid files in .orderly/run and logs in .orderly/logs.
+/// </summary>
+public sealed record ClusterLayout(string Root, string Configuration = "Release")
+{
+    public const int HaproxyPort = 8080;
+    public const int HaproxyStatsPort = 8404;
+    public const int MaxReplicas = 16;
+
+    public static ClusterLayout FromEnvironment()
+    {
+        var root = Environment.GetEnvironmentVariable("ORDERLY_ROOT");
+        if (string.IsNullOrEmpty(root))
+        {
+            // Walk up from the binary to the folder holding the entry script.
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "orderly")) && File.Exists(Path.Combine(dir.FullName, "Orderly.slnx")))
+                {
+                    root = dir.FullName;
+                    break;
+                }
+            }
+        }
+        return new ClusterLayout(root ?? throw new InvalidOperationException("cannot find the Orderly checkout; set ORDERLY_ROOT"));
+    }
+
+    public string State => Path.Combine(Root, ".orderly");
+    public string RunDir => Path.Combine(State, "run");
+    public string LogDir => Path.Combine(State, "logs");
+    public string HaproxyConfig => Path.Combine(State, "haproxy.cfg");
+    public string HaproxySocket => Path.Combine(RunDir, "haproxy.sock");
+    public string ProfileFile => Path.Combine(RunDir, "profile");
+
+    public string PidFile(string name) => Path.Combine(RunDir, name + ".pid");
+    public string LogFile(string name) => Path.Combine(LogDir, name + ".log");
+
+    public string SiloDll => Path.Combine(Root, "Silo", "bin", Configuration, "net10.0", "Orderly.Silo.dll");
+    public string GatewayDll => Path.Combine(Root, "Gateway", "bin", Configuration, "net10.0", "Orderly.Gateway.dll");
+
+    public static string GatewayName(int i) => $"gateway-{i}";
+    public static string SiloName(int i) => $"silo-{i}";
+    public static int GatewayPort(int i) => 5100 + i;
+    public static int SiloManagementPort(int i) => 5200 + i;
+    public static int SiloPort(int i) => 11111 + i;
+    public static int SiloGatewayPort(int i) => 30000 + i;
+
+    public static Uri GatewayUrl(int i) => new($"http://127.0.0.1:{GatewayPort(i)}");
+    public static Uri SiloManagementUrl(int i) => new($"http://127.0.0.1:{SiloManagementPort(i)}");
+    public static Uri FrontEndUrl => new($"http://127.0.0.1:{HaproxyPort}");
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Orderly.LoadClient.Cluster;
+
+public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string ConnectionString);
+
+/// <summary>
+/// Starts, inspects and stops the local cluster: silos and gateways as separate processes, HAProxy in
+/// front as the stand-in for the ALB (health checks on /health/ready, retries 0, no redispatch).
+/// Kubernetes-like actions used by the experiment (scale down/up) build on the same pieces.
+/// </summary>
+public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    public ClusterLayout Layout => layout;
+
+    public async Task UpAsync(ClusterSpec spec, CancellationToken cancellationToken = default)
+    {
+        var running = Running().Where(p => p.Name != "postgres").ToList();
+        if (running.Count > 0)
+            throw new ClusterException($"a cluster is already running ({string.Join(", ", running.Select(p => p.Name))}); run ./orderly down first");
+        foreach (var dll in new[] { layout.SiloDll, layout.GatewayDll })
+        {
+            if (!File.Exists(dll))
+                throw new ClusterException($"{dll} is missing; build first (./orderly up builds)");
+        }
+        CheckPortsFree(spec);
+        Directory.CreateDirectory(layout.RunDir);
+        await File.WriteAllTextAsync(layout.ProfileFile, spec.Profile, cancellationToken);
+
+        output.WriteLine("applying schema");
+        await MigrateAsync(spec, cancellationToken);
+
+        output.WriteLine($"starting {spec.Silos} silo(s)");
+        await Task.WhenAll(Enumerable.Range(0, spec.Silos).Select(i => StartSiloAsync(i, spec, cancellationToken)));
+        output.WriteLine($"starting {spec.Gateways} gateway(s)");
+        await Task.WhenAll(Enumerable.Range(0, spec.Gateways).Select(i => StartGatewayAsync(i, spec, cancellationToken)));
+        output.WriteLine("starting HAProxy");
+        await StartHaproxyAsync(spec.Gateways, cancellationToken);
+    }
+
+    public async Task MigrateAsync(ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(layout.SiloDll);
+        psi.ArgumentList.Add("migrate");
+        psi.Environment["ConnectionStrings__Orderly"] = spec.ConnectionString;
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+            throw new ClusterException($"schema migration failed: {(await stderr).Trim()} {(await stdout).Trim()}".Trim());
+    }
+
+    public async Task<ManagedProcess> StartSiloAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        var name = ClusterLayout.SiloName(i);
+        var process = ManagedProcess.Start(layout, name, "dotnet",
+        [
+            layout.SiloDll,
+            $"--Silo:Name={name}",
+            $"--Silo:SiloPort={ClusterLayout.SiloPort(i)}",
+            $"--Silo:GatewayPort={ClusterLayout.SiloGatewayPort(i)}",
+            $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
+            "--Schema:ApplyOnStart=false",
+            $"--Profile={spec.Profile}",
+        ], Environment(spec));
+        await WaitReadyAsync(process, new Uri(ClusterLayout.SiloManagementUrl(i), "/health/ready"), cancellationToken);
+        return process;
+    }
+
+    public async Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        var name = ClusterLayout.GatewayName(i);
+        var process = ManagedProcess.Start(layout, name, "dotnet",
+        [
+            layout.GatewayDll,
+            $"--Urls={ClusterLayout.GatewayUrl(i)}",
+            $"--Profile={spec.Profile}",
+        ], Environment(spec));
+        await WaitReadyAsync(process, new Uri(ClusterLayout.GatewayUrl(i), "/health/ready"), cancellationToken);
+        return process;
+    }
+
+    public async Task StartHaproxyAsync(int gateways, CancellationToken cancellationToken)
+    {
+        await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, gateways), cancellationToken);
+        var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-q", "-f", layout.HaproxyConfig]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        var error = await check.StandardError.ReadToEndAsync(cancellationToken);
+        await check.WaitForExitAsync(cancellationToken);
+        if (check.ExitCode != 0)
+            throw new ClusterException($"HAProxy rejected {layout.HaproxyConfig}: {error.Trim()}");
+        var process = ManagedProcess.Start(layout, "haproxy", "haproxy", ["-db", "-f", layout.HaproxyConfig]);
+        await WaitReadyAsync(process, new Uri(ClusterLayout.FrontEndUrl, "/health/ready"), cancellationToken);
+    }
+
+    /// <summary>Stops everything with a pid file except Postgres (the entry script owns it): HAProxy, then gateways, then silos.</summary>
+    public async Task DownAsync()
+    {
+        var all = Running().Where(p => p.Name != "postgres").ToList();
+        static int Order(string name) => name == "haproxy" ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1 : 2;
+        foreach (var group in all.GroupBy(p => Order(p.Name)).OrderBy(g => g.Key))
+        {
+            await Task.WhenAll(group.Select(async p =>
+            {
+                await p.StopAsync(StopGrace);
+                output.WriteLine($"stopped {p.Name} (pid {p.Pid})");
+            }));
+        }
+        // Pid files of processes that are already gone are stale; clear them too.
+        foreach (var name in ManagedProcess.RecordedNames(layout).Where(n => n != "postgres"))
+            ManagedProcess.FromPidFile(layout, name)?.ForgetPidFile();
+        if (all.Count == 0)
+            output.WriteLine("nothing was running");
+    }
+
+    public IEnumerable<ManagedProcess> Running() =>
+        ManagedProcess.RecordedNames(layout)
+            .Select(n => ManagedProcess.FromPidFile(layout, n))
+            .OfType<ManagedProcess>()
+            .Where(p => p.IsAlive);
+
+    /// <summary>One line per recorded process: pid, alive, health.</summary>
+    public async Task<IReadOnlyList<ProcessStatus>> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = new List<ProcessStatus>();
+        foreach (var name in ManagedProcess.RecordedNames(layout).Where(n => n != "postgres").Order(StringComparer.Ordinal))
+        {
+            var p = ManagedProcess.FromPidFile(layout, name)!;
+            var url = HealthUrl(name);
+            var health = !p.IsAlive ? "exited" : url is null ? "running" : await ProbeAsync(url, cancellationToken);
+            rows.Add(new ProcessStatus(name, p.Pid, p.IsAlive, health, url is null ? null : new Uri(url, "/").ToString()));
+        }
+        return rows;
+    }
+
+    public static async Task<string> ProbeAsync(Uri url, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(url, cancellationToken);
+            return response.IsSuccessStatusCode ? "ready" : $"not ready ({(int)response.StatusCode})";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return "unreachable";
+        }
+    }
+
+    private static Uri? HealthUrl(string name)
+    {
+        if (name == "haproxy")
+            return new Uri(ClusterLayout.FrontEndUrl, "/health/ready");
+        var dash = name.LastIndexOf('-');
+        if (dash < 0 || !int.TryParse(name.AsSpan(dash + 1), out var i))
+            return null;
+        return name.StartsWith("gateway-", StringComparison.Ordinal) ? new Uri(ClusterLayout.GatewayUrl(i), "/health/ready")
+            : name.StartsWith("silo-", StringComparison.Ordinal) ? new Uri(ClusterLayout.SiloManagementUrl(i), "/health/ready")
+            : null;
+    }
+
+    private static Dictionary<string, string> Environment(ClusterSpec spec) => new()
+    {
+        ["ConnectionStrings__Orderly"] = spec.ConnectionString,
+    };
+
+    /// <summary>Waits like kubelet's readiness probe: until /health/ready answers 200, the process dies, or time runs out.</summary>
+    private async Task WaitReadyAsync(ManagedProcess process, Uri url, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!process.IsAlive)
+                throw new ClusterException($"{process.Name} exited during start-up: {LastLines(layout.LogFile(process.Name))}");
+            if (await ProbeAsync(url, cancellationToken) == "ready")
+            {
+                output.WriteLine($"  {process.Name} ready (pid {process.Pid})");
+                return;
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+        throw new ClusterException($"{process.Name} was not ready within {StartTimeout.TotalSeconds:0}s; see {layout.LogFile(process.Name)}");
+    }
+
+    private static string LastLines(string file, int count = 3)
+    {
+        if (!File.Exists(file))
+            return "(no log)";
+        var lines = File.ReadAllLines(file).Where(l => !string.IsNullOrWhiteSpace(l)).TakeLast(count);
+        return string.Join(" | ", lines);
+    }
+
+    private static void CheckPortsFree(ClusterSpec spec)
+    {
+        var wanted = new List<(int Port, string Who)>
+        {
+            (ClusterLayout.HaproxyPort, "haproxy"),
+            (ClusterLayout.HaproxyStatsPort, "haproxy stats"),
+        };
+        for (var i = 0; i < spec.Silos; i++)
+        {
+            wanted.Add((ClusterLayout.SiloManagementPort(i), ClusterLayout.SiloName(i)));
+            wanted.Add((ClusterLayout.SiloPort(i), ClusterLayout.SiloName(i)));
+            wanted.Add((ClusterLayout.SiloGatewayPort(i), ClusterLayout.SiloName(i)));
+        }
+        for (var i = 0; i < spec.Gateways; i++)
+            wanted.Add((ClusterLayout.GatewayPort(i), ClusterLayout.GatewayName(i)));
+        var taken = new StringBuilder();
+        foreach (var (port, who) in wanted)
+        {
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+            }
+            catch (SocketException)
+            {
+                taken.Append(taken.Length == 0 ? "" : ", ").Append($"{port} ({who})");
+            }
+        }
+        if (taken.Length > 0)
+            throw new ClusterException($"port(s) already in use: {taken}");
+    }
+}
+
+public sealed record ProcessStatus(string Name, int Pid, bool Alive, string Health, string? Url);
+
+/// <summary>A problem the operator can act on; printed as one line, exit code 1.</summary>
+public sealed class ClusterException(string message) : Exception(message);
