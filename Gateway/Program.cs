@@ -22,6 +22,3 @@ return await FailFast.RunAsync("gateway", async () =>
     app.MapOpenApi();
     await app.RunAsync();
 });
-
-/// <summary>Entry point type, visible to WebApplicationFactory in tests.</summary>
-public partial class Program;

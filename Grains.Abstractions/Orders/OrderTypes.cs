@@ -28,4 +28,14 @@ public sealed record OrderSnapshot(
     [property: Id(5)] DateTimeOffset CreatedAt,
     [property: Id(6)] DateTimeOffset UpdatedAt,
     [property: Id(7)] int Version,
-    [property: Id(8)] string? IdempotencyKey);
+    [property: Id(8)] string? IdempotencyKey)
+{
+    // ImmutableArray compares by reference; an order's value includes its items' values.
+    public bool Equals(OrderSnapshot? other) =>
+        other is not null && Id == other.Id && Status == other.Status && CustomerId == other.CustomerId
+        && Items.AsSpan().SequenceEqual(other.Items.AsSpan()) && DeliveryAddress == other.DeliveryAddress
+        && CreatedAt == other.CreatedAt && UpdatedAt == other.UpdatedAt && Version == other.Version
+        && IdempotencyKey == other.IdempotencyKey;
+
+    public override int GetHashCode() => HashCode.Combine(Id, Version);
+}

@@ -26,7 +26,8 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
                 }
             }
         }
-        return new ClusterLayout(root ?? throw new InvalidOperationException("cannot find the Orderly checkout; set ORDERLY_ROOT"));
+        var configuration = Environment.GetEnvironmentVariable("ORDERLY_CONFIGURATION") is { Length: > 0 } c ? c : "Release";
+        return new ClusterLayout(root ?? throw new InvalidOperationException("cannot find the Orderly checkout; set ORDERLY_ROOT"), configuration);
     }
 
     public string State => Path.Combine(Root, ".orderly");

@@ -19,7 +19,8 @@ public static class FailFast
             await run();
             return 0;
         }
-        catch (Exception e) when (Describe(e) is { } problem)
+        // HostAbortedException is how test hosts (WebApplicationFactory) stop Program after Build(): not a failure.
+        catch (Exception e) when (e is not Microsoft.Extensions.Hosting.HostAbortedException && Describe(e) is { } problem)
         {
             await Console.Error.WriteLineAsync($"{name}: failed to start: {problem.Message}");
             return problem.ExitCode;

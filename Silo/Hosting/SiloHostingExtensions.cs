@@ -20,10 +20,7 @@ public static class SiloHostingExtensions
             .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddOptions<OrderRulesOptions>()
-            .Bind(builder.Configuration.GetSection(OrderRulesOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddOrderRules(builder.Configuration);
 
         // The management port (health now; dashboard and metrics later) is the only HTTP listener.
         var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new();
@@ -32,19 +29,11 @@ public static class SiloHostingExtensions
         builder.UseOrleans(silo =>
         {
             silo.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
-            silo.UseAdoNetClustering(o => o.Invariant = "Npgsql");
-            silo.AddAdoNetGrainStorage(OrderStorage, o =>
-            {
-                o.Invariant = "Npgsql";
-                o.GrainStorageSerializer = new SystemTextJsonGrainStorageSerializer();
-            });
+            silo.AddOrderlyClustering();
+            silo.AddOrderlyStorage();
             silo.AddReadinessTracking();
         });
 
-        services.AddOptions<AdoNetClusteringSiloOptions>()
-            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
-        services.AddOptions<AdoNetGrainStorageOptions>(OrderStorage)
-            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
         services.AddOptions<EndpointOptions>()
             .Configure<IOptions<SiloHostOptions>>((e, h) =>
             {
@@ -58,6 +47,37 @@ public static class SiloHostingExtensions
         services.AddOptions<SiloOptions>()
             .Configure<IOptions<SiloHostOptions>>((s, h) => s.SiloName = h.Value.Name);
         return builder;
+    }
+
+    public static IServiceCollection AddOrderRules(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<OrderRulesOptions>()
+            .Bind(configuration.GetSection(OrderRulesOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        return services;
+    }
+
+    /// <summary>Membership in Postgres through Orderly's own ADO.NET queries, on the shared data source.</summary>
+    public static ISiloBuilder AddOrderlyClustering(this ISiloBuilder silo)
+    {
+        silo.UseAdoNetClustering(o => o.Invariant = "Npgsql");
+        silo.Services.AddOptions<AdoNetClusteringSiloOptions>()
+            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        return silo;
+    }
+
+    /// <summary>Grain state in Postgres as JSON; writes to order state also update the orders table (see the schema).</summary>
+    public static ISiloBuilder AddOrderlyStorage(this ISiloBuilder silo)
+    {
+        silo.AddAdoNetGrainStorage(OrderStorage, o =>
+        {
+            o.Invariant = "Npgsql";
+            o.GrainStorageSerializer = new SystemTextJsonGrainStorageSerializer();
+        });
+        silo.Services.AddOptions<AdoNetGrainStorageOptions>(OrderStorage)
+            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        return silo;
     }
 
     public static WebApplication MapSiloManagement(this WebApplication app)

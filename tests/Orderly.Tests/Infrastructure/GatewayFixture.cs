@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace Orderly.Tests.Infrastructure;
+
+// Both hosts are Web SDK programs with a generated public Program; name the gateway by a type of its own.
+using GatewayEntry = Orderly.Gateway.Hosting.GatewayHostOptions;
+
+/// <summary>
+/// The gateway under WebApplicationFactory, talking over TCP to a real silo hosted in this process
+/// (the same SiloApp the Silo binary runs), both on ADO.NET clustering in a schema of their own.
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    private WebApplication _silo = null!;
+
+    public WebApplicationFactory<GatewayEntry> Factory { get; private set; } = null!;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = "";
+    public string ClusterId { get; } = "http-" + Guid.NewGuid().ToString("N")[..8];
+
+    public HttpClient CreateClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestDatabase.CreateSchemaAsync("http");
+        Db = NpgsqlDataSource.Create(ConnectionString);
+        _silo = Orderly.Silo.Hosting.SiloApp.Create(
+        [
+            $"--ConnectionStrings:Orderly={ConnectionString}",
+            $"--Orleans:ClusterId={ClusterId}",
+            $"--Orleans:ServiceId={ClusterId}",
+            "--Silo:Name=http-silo",
+            $"--Silo:SiloPort={FreePorts.Next()}",
+            $"--Silo:GatewayPort={FreePorts.Next()}",
+            $"--Silo:ManagementPort={FreePorts.Next()}",
+        ]);
+        await _silo.StartAsync();
+
+        Factory = new WebApplicationFactory<GatewayEntry>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("ConnectionStrings:Orderly", ConnectionString);
+            web.UseSetting("Orleans:ClusterId", ClusterId);
+            web.UseSetting("Orleans:ServiceId", ClusterId);
+        });
+        _ = Factory.Server; // start now, so the first test does not pay for it
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await _silo.StopAsync();
+        await _silo.DisposeAsync();
+        await Db.DisposeAsync();
+        await TestDatabase.DropSchemaAsync(ConnectionString);
+    }
+
+    public async Task<long> CountAsync(string table)
+    {
+        await using var command = Db.CreateCommand($"SELECT count(*) FROM {table}");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}

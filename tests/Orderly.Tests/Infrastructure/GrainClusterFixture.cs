@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Orderly.ServiceDefaults.Hosting;
+using Orderly.Silo.Hosting;
+using Orderly.Silo.Schema;
+using Orleans.TestingHost;
+
+namespace Orderly.Tests.Infrastructure;
+
+/// <summary>
+/// An in-process Orleans test cluster (2 silos) whose grain storage is the real ADO.NET provider on
+/// Postgres with Orderly's schema, in a schema of its own.
+/// </summary>
+public sealed class GrainClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public NpgsqlDataSource Db { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = "";
+
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestDatabase.CreateSchemaAsync("grains");
+        Db = NpgsqlDataSource.Create(ConnectionString);
+        await new SchemaMigrator(Db, NullLogger<SchemaMigrator>.Instance).ApplyAsync();
+
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSiloHost((_, host) =>
+        {
+            host.Configuration["ConnectionStrings:Orderly"] = ConnectionString;
+            host.AddOrderlyDefaults();
+            host.Services.AddOrderRules(host.Configuration);
+        });
+        builder.ConfigureSilo((_, silo) => silo.AddOrderlyStorage());
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        await Db.DisposeAsync();
+        await TestDatabase.DropSchemaAsync(ConnectionString);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
+{
+    public const string Name = "grain cluster";
+}
