@@ -57,10 +57,22 @@ public sealed class GatewayFixture : IAsyncLifetime
         await TestDatabase.DropSchemaAsync(ConnectionString);
     }
 
-    public async Task<long> CountAsync(string table)
+    public async Task<long> CountWhereAsync(string table, string column, string value)
     {
-        await using var command = Db.CreateCommand($"SELECT count(*) FROM {table}");
+        await using var command = Db.CreateCommand($"SELECT count(*) FROM {table} WHERE {column} = @value");
+        command.Parameters.AddWithValue("value", value);
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A fingerprint of everything stored: equal before and after means nothing changed.</summary>
+    public async Task<string> StoredStateFingerprintAsync()
+    {
+        await using var command = Db.CreateCommand("""
+            SELECT (SELECT count(*) FROM orleansstorage) || ':' ||
+                   coalesce((SELECT md5(string_agg(payload::text || version, ',' ORDER BY grainidn0, grainidn1)) FROM orleansstorage), '') || ':' ||
+                   coalesce((SELECT md5(string_agg(doc::text, ',' ORDER BY id)) FROM orders), '')
+            """);
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 }
 

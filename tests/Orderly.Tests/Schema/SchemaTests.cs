@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Orderly.Silo.Schema;
+using Orderly.Tests.Infrastructure;
+
+namespace Orderly.Tests.Schema;
+
+public sealed class SchemaTests : IAsyncLifetime
+{
+    private string _cs = "";
+    private NpgsqlDataSource _db = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cs = await TestDatabase.CreateSchemaAsync("schema");
+        _db = NpgsqlDataSource.Create(_cs);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _db.DisposeAsync();
+        await TestDatabase.DropSchemaAsync(_cs);
+    }
+
+    private SchemaMigrator Migrator(NpgsqlDataSource? db = null) => new(db ?? _db, NullLogger<SchemaMigrator>.Instance);
+
+    [Fact]
+    public async Task Applying_the_schema_twice_in_a_row_succeeds_and_the_second_run_changes_nothing()
+    {
+        Assert.Equal([SchemaMigrator.LatestVersion], await Migrator().ApplyAsync());
+        Assert.Empty(await Migrator().ApplyAsync());
+        Assert.Equal(SchemaMigrator.Migrations.Count, await Scalar<long>("SELECT count(*) FROM orderly_schema_version"));
+    }
+
+    [Fact]
+    public async Task Applying_from_many_connections_at_once_succeeds_and_applies_each_migration_once()
+    {
+        var sources = Enumerable.Range(0, 8).Select(_ => NpgsqlDataSource.Create(_cs)).ToList();
+        try
+        {
+            var results = await Task.WhenAll(sources.Select(s => Migrator(s).ApplyAsync()));
+            Assert.Single(results, r => r.Count > 0);
+            Assert.Equal(SchemaMigrator.Migrations.Count, await Scalar<long>("SELECT count(*) FROM orderly_schema_version"));
+        }
+        finally
+        {
+            foreach (var s in sources)
+                await s.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Several_silo_processes_migrating_at_once_all_exit_0()
+    {
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Processes.RunAsync("dotnet",
+            [Processes.SiloDll, "migrate"], new Dictionary<string, string?> { ["ConnectionStrings__Orderly"] = _cs })));
+
+        Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.Error + r.Output));
+        Assert.Single(runs, r => r.Output.Contains("applied", StringComparison.Ordinal));
+        Assert.Equal(3, runs.Count(r => r.Output.Contains("already at version", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Every_query_the_Orleans_providers_look_up_is_defined()
+    {
+        await Migrator().ApplyAsync();
+        string[] required =
+        [
+            "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey", "UpdateIAmAlivetimeKey",
+            "MembershipReadRowKey", "MembershipReadAllKey", "DeleteMembershipTableEntriesKey", "GatewaysQueryKey",
+            "CleanupDefunctSiloEntriesKey", "WriteToStorageKey", "ReadFromStorageKey", "ClearStorageKey", "DeleteStorageKey",
+        ];
+        var keys = new List<string>();
+        await using (var command = _db.CreateCommand("SELECT querykey FROM orleansquery"))
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+                keys.Add(reader.GetString(0));
+        }
+        Assert.All(required, k => Assert.Contains(k, keys));
+    }
+
+    [Fact]
+    public async Task Membership_writes_apply_only_at_the_expected_version_and_a_refused_insert_leaves_the_version_alone()
+    {
+        await Migrator().ApplyAsync();
+        await Exec("INSERT INTO OrleansMembershipVersionTable (DeploymentId) VALUES ('d1')");
+        const string insert = "SELECT orderly_membership_insert('d1', '127.0.0.1', 11111, 1, 's', 'h', 3, 30000, now(), now(), @v)";
+
+        Assert.Equal(0, await Scalar<int>(insert, 5));   // stale version
+        Assert.Equal(1, await Scalar<int>(insert, 0));   // current version
+        Assert.Equal(0, await Scalar<int>(insert, 1));   // same silo again: refused...
+        Assert.Equal(1, await Scalar<int>("SELECT version FROM OrleansMembershipVersionTable WHERE deploymentid = 'd1'"));  // ...without a bump
+
+        const string update = "SELECT orderly_membership_update('d1', '127.0.0.1', 11111, 1, 6, NULL, now(), @v)";
+        Assert.Equal(0, await Scalar<int>(update, 0));
+        Assert.Equal(1, await Scalar<int>(update, 1));
+        Assert.Equal(6, await Scalar<int>("SELECT status FROM OrleansMembershipTable WHERE deploymentid = 'd1'"));
+    }
+
+    [Fact]
+    public async Task A_lost_write_race_returns_the_callers_version_and_leaves_orders_untouched()
+    {
+        await Migrator().ApplyAsync();
+        const string state = """{"id":"01a20fe8-0000-7000-8000-000000000001","status":"placed","customerId":"c","items":[],"deliveryAddress":"a","createdAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z","version":1}""";
+        const string write = "SELECT orderly_write_state(1, 10, 20, 2, 'order', NULL, 'svc', @v, convert_to(@s, 'UTF8'))";
+
+        Assert.Equal(1, await Scalar<int>(write, null, state));
+        Assert.Equal(DBNull.Value, await Scalar<object>(write, null, state.Replace("\"a\"", "\"b\"")));  // second first-write loses
+        Assert.Equal(2, await Scalar<int>(write, 1, state.Replace("\"version\":1", "\"version\":2")));
+        Assert.Equal(1, await Scalar<object>(write, 1, state) is int v ? v : -1);                        // stale version loses
+        Assert.Equal(2, await Scalar<int>("SELECT version FROM orders"));
+        Assert.Equal("a", await Scalar<string>("SELECT doc->>'deliveryAddress' FROM orders"));
+    }
+
+    private async Task Exec(string sql)
+    {
+        await using var command = _db.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<T> Scalar<T>(string sql, int? v = null, string? s = null)
+    {
+        await using var command = _db.CreateCommand(sql);
+        if (sql.Contains("@v", StringComparison.Ordinal))
+            command.Parameters.Add(new NpgsqlParameter<int?>("v", v));
+        if (sql.Contains("@s", StringComparison.Ordinal))
+            command.Parameters.AddWithValue("s", s!);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
