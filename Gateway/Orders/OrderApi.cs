@@ -1,6 +1,9 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
+using RequestSizeLimitAttribute = Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute;
+using Microsoft.Extensions.Options;
+using Orderly.Gateway.Hosting;
 using Orderly.Grains.Orders;
 using static Orderly.Gateway.Orders.HttpConventions;
 
@@ -33,7 +36,10 @@ public static class OrderApi
 
     public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
     {
-        var orders = app.MapGroup("/orders").WithTags("Orders");
+        // The body limit is enforced per endpoint as well as by Kestrel, so it holds behind any server.
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
+        var orders = app.MapGroup("/orders").WithTags("Orders")
+            .WithMetadata(new RequestSizeLimitAttribute(limits.MaxRequestBodyBytes));
         orders.MapPost("/", Place).WithName("PlaceOrder");
         orders.MapGet("/", ListByDay).WithName("ListOrdersByDay");
         orders.MapGet("/{id}", Get).WithName("GetOrder");

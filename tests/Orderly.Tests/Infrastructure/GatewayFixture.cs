@@ -9,7 +9,7 @@ namespace Orderly.Tests.Infrastructure;
 using GatewayEntry = Orderly.Gateway.Hosting.GatewayHostOptions;
 
 /// <summary>
-/// The gateway under WebApplicationFactory, talking over TCP to a real silo hosted in this process
+/// The gateway under WebApplicationFactory (on real Kestrel), talking over TCP to a real silo hosted in this process
 /// (the same SiloApp the Silo binary runs), both on ADO.NET clustering in a schema of their own.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
@@ -21,7 +21,13 @@ public sealed class GatewayFixture : IAsyncLifetime
     public string ConnectionString { get; private set; } = "";
     public string ClusterId { get; } = "http-" + Guid.NewGuid().ToString("N")[..8];
 
-    public HttpClient CreateClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    private int _port;
+
+    public HttpClient CreateClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        BaseAddress = new Uri($"http://127.0.0.1:{_port}"),
+    });
 
     public async Task InitializeAsync()
     {
@@ -39,13 +45,17 @@ public sealed class GatewayFixture : IAsyncLifetime
         ]);
         await _silo.StartAsync();
 
+        _port = FreePorts.Next();
         Factory = new WebApplicationFactory<GatewayEntry>().WithWebHostBuilder(web =>
         {
+            web.UseSetting("Urls", $"http://127.0.0.1:{_port}");
             web.UseSetting("ConnectionStrings:Orderly", ConnectionString);
             web.UseSetting("Orleans:ClusterId", ClusterId);
             web.UseSetting("Orleans:ServiceId", ClusterId);
         });
-        _ = Factory.Server; // start now, so the first test does not pay for it
+        // Real Kestrel on a free port, not the in-memory TestServer: body and header limits are Kestrel's.
+        Factory.UseKestrel();
+        Factory.StartServer();
     }
 
     public async Task DisposeAsync()
