@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Orderly.Tests.Infrastructure;
+
+namespace Orderly.Tests.Startup;
+
+/// <summary>A misconfigured process fails at start, with one clear line on stderr and a non-zero exit.</summary>
+public sealed class BadConfigurationTests
+{
+    private static Dictionary<string, string?> Env(string? connectionString) => new()
+    {
+        ["ConnectionStrings__Orderly"] = connectionString,
+        ["ORDERLY_DB"] = null,
+        ["Database__StartupTimeoutSeconds"] = "2",
+    };
+
+    private static void AssertFailedClearly(ProcessResult result, string who, string expected)
+    {
+        Assert.NotEqual(0, result.ExitCode);
+        var line = result.Error.Split('\n').Single(l => l.StartsWith($"{who}: failed to start:", StringComparison.Ordinal));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal); // no stack trace
+    }
+
+    [Theory]
+    [InlineData("silo")]
+    [InlineData("gateway")]
+    public async Task Without_a_database_setting_the_process_exits_with_a_clear_message(string who)
+    {
+        var result = await Processes.RunAsync("dotnet", [who == "silo" ? Processes.SiloDll : Processes.GatewayDll, "--Urls=http://127.0.0.1:0"], Env(null));
+        AssertFailedClearly(result, who, "No database configured");
+    }
+
+    [Fact]
+    public async Task A_malformed_connection_string_is_refused_at_start()
+    {
+        var result = await Processes.RunAsync("dotnet", [Processes.SiloDll], Env("Hots=nowhere;;Port=abc"));
+        AssertFailedClearly(result, "silo", "connection string is not valid");
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_fails_start_up_within_the_timeout()
+    {
+        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Urls=http://127.0.0.1:0"],
+            Env("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z"), TimeSpan.FromSeconds(60));
+        AssertFailedClearly(result, "gateway", "cannot reach the database at 127.0.0.1:1/z");
+        Assert.DoesNotContain("Password=y", result.Error + result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_taken_port_fails_start_up_with_a_clear_message()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var cs = await TestDatabase.CreateSchemaAsync("ports");
+        try
+        {
+            var result = await Processes.RunAsync("dotnet",
+            [
+                Processes.SiloDll, $"--Silo:ManagementPort={port}", $"--Silo:SiloPort={FreePorts.Next()}",
+                $"--Silo:GatewayPort={FreePorts.Next()}", "--Orleans:ClusterId=ports",
+            ], Env(cs), TimeSpan.FromSeconds(90));
+            AssertFailedClearly(result, "silo", "address already in use");
+        }
+        finally
+        {
+            await TestDatabase.DropSchemaAsync(cs);
+        }
+    }
+
+    [Fact]
+    public async Task An_invalid_option_value_is_named_in_the_message()
+    {
+        var result = await Processes.RunAsync("dotnet", [Processes.SiloDll, "--Silo:SiloPort=70000"], Env(TestDatabase.ConnectionString));
+        AssertFailedClearly(result, "silo", "SiloPort");
+    }
+}
