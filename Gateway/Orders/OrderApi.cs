@@ -85,42 +85,46 @@ public static class OrderApi
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Update(
         string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster)
     {
-        if (!Guid.TryParse(id, out var orderId))
-            return InvalidId(id);
         if (request.Items is null && request.DeliveryAddress is null)
             return BadRequest("Nothing to change: give items and/or deliveryAddress.");
-        if (ReadIdempotencyKey(http) is { Error: { } error })
-            return BadRequest(error);
-        var (ifMatch, version) = ParseIfMatch(http.Request.Headers.IfMatch);
-        if (ifMatch == IfMatch.NeverMatches)
-            return PreconditionFailed();
-
+        var target = ReadCommandTarget(id, http);
+        if (target.Problem is { } problem)
+            return problem;
         var command = new UpdateOrder(
-            CommandIdFor(orderId, ReadIdempotencyKey(http).Key, "update"),
+            CommandIdFor(target.OrderId, target.Key, "update"),
             request.Items is null ? null : [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))],
             request.DeliveryAddress,
-            ifMatch == IfMatch.Version ? version : null);
-        return MapCommand(await cluster.GetGrain<IOrderGrain>(orderId).Update(command), orderId, http);
+            target.ExpectedVersion);
+        return MapCommand(await cluster.GetGrain<IOrderGrain>(target.OrderId).Update(command), target.OrderId, http);
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ChangeStatus(
         string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster)
     {
-        if (!Guid.TryParse(id, out var orderId))
-            return InvalidId(id);
         if (request.Status is not { } status || status == OrderStatus.Placed)
             return BadRequest("status must be one of: packed, shipped, delivered, cancelled.");
-        if (ReadIdempotencyKey(http) is { Error: { } error })
-            return BadRequest(error);
-        var (ifMatch, version) = ParseIfMatch(http.Request.Headers.IfMatch);
-        if (ifMatch == IfMatch.NeverMatches)
-            return PreconditionFailed();
+        var target = ReadCommandTarget(id, http);
+        if (target.Problem is { } problem)
+            return problem;
+        var command = new ChangeStatus(CommandIdFor(target.OrderId, target.Key, $"status:{status}"), status, target.ExpectedVersion);
+        return MapCommand(await cluster.GetGrain<IOrderGrain>(target.OrderId).ChangeStatus(command), target.OrderId, http);
+    }
 
-        var command = new ChangeStatus(
-            CommandIdFor(orderId, ReadIdempotencyKey(http).Key, $"status:{status}"),
-            status,
-            ifMatch == IfMatch.Version ? version : null);
-        return MapCommand(await cluster.GetGrain<IOrderGrain>(orderId).ChangeStatus(command), orderId, http);
+    /// <summary>What a command on one order needs from the request: the id, the idempotency key, If-Match.</summary>
+    private static (Guid OrderId, string? Key, int? ExpectedVersion, ProblemHttpResult? Problem) ReadCommandTarget(string id, HttpContext http)
+    {
+        if (!Guid.TryParse(id, out var orderId))
+            return (default, null, null, InvalidId(id));
+        var (key, error) = ReadIdempotencyKey(http);
+        if (error is not null)
+            return (default, null, null, BadRequest(error));
+        var (ifMatch, version) = ParseIfMatch(http.Request.Headers.IfMatch);
+        return ifMatch switch
+        {
+            IfMatch.NeverMatches => (default, null, null, PreconditionFailed()),
+            IfMatch.Version => (orderId, key, version, null),
+            _ => (orderId, key, null, null),
+        };
     }
 
     public static async Task<Results<Ok<OrderListResponse>, ProblemHttpResult>> ListByDay(

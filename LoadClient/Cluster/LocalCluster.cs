@@ -60,33 +60,28 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             throw new ClusterException($"schema migration failed: {(await stderr).Trim()} {(await stdout).Trim()}".Trim());
     }
 
-    public async Task<ManagedProcess> StartSiloAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
+    public Task<ManagedProcess> StartSiloAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
     {
         var name = ClusterLayout.SiloName(i);
-        var process = ManagedProcess.Start(layout, name, "dotnet",
+        return StartDotnetAsync(name, layout.SiloDll,
         [
-            layout.SiloDll,
             $"--Silo:Name={name}",
             $"--Silo:SiloPort={ClusterLayout.SiloPort(i)}",
             $"--Silo:GatewayPort={ClusterLayout.SiloGatewayPort(i)}",
             $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
             "--Schema:ApplyOnStart=false",
-            $"--Profile={spec.Profile}",
-        ], Environment(spec));
-        await WaitReadyAsync(process, new Uri(ClusterLayout.SiloManagementUrl(i), "/health/ready"), cancellationToken);
-        return process;
+        ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken);
     }
 
-    public async Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
+    public Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken) =>
+        StartDotnetAsync(ClusterLayout.GatewayName(i), layout.GatewayDll,
+            [$"--Urls={ClusterLayout.GatewayUrl(i)}"], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
+
+    /// <summary>Starts one .NET host like kubelet starts a pod, and waits for its readiness probe.</summary>
+    private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken)
     {
-        var name = ClusterLayout.GatewayName(i);
-        var process = ManagedProcess.Start(layout, name, "dotnet",
-        [
-            layout.GatewayDll,
-            $"--Urls={ClusterLayout.GatewayUrl(i)}",
-            $"--Profile={spec.Profile}",
-        ], Environment(spec));
-        await WaitReadyAsync(process, new Uri(ClusterLayout.GatewayUrl(i), "/health/ready"), cancellationToken);
+        var process = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Profile={spec.Profile}"], Environment(spec));
+        await WaitReadyAsync(process, new Uri(baseUrl, "/health/ready"), cancellationToken);
         return process;
     }
 
