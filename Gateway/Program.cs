@@ -13,9 +13,11 @@ return await FailFast.RunAsync("gateway", async () =>
     builder.AddGatewayHost();
     builder.AddOrderlyCluster();
     builder.Services.AddOrderlyProblems();
+    builder.Services.AddGrainCalls(builder.Configuration);
     builder.Services.AddOrderApi();
 
     var app = builder.Build();
+    app.UseDrainingConnectionClose();
     app.UseOrderlyProblems();
     app.MapHealthEndpoints();
     app.MapOrders();

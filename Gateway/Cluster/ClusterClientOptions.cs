@@ -16,6 +16,10 @@ public sealed class ClusterClientOptions
     /// <summary>How often the client re-reads the list of silo gateways from membership.</summary>
     [Range(1, 300)]
     public int GatewayListRefreshSeconds { get; set; } = 5;
+
+    /// <summary>How long the client waits for one grain call's answer (Orleans' ResponseTimeout).</summary>
+    [Range(1, 300)]
+    public int CallTimeoutSeconds { get; set; } = 5;
 }
 
 public static partial class ClusterClientExtensions
@@ -35,6 +39,8 @@ public static partial class ClusterClientExtensions
         });
         builder.Services.AddOptions<AdoNetClusteringClientOptions>()
             .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        builder.Services.AddOptions<ClientMessagingOptions>()
+            .Configure<IOptions<ClusterClientOptions>>((m, c) => m.ResponseTimeout = TimeSpan.FromSeconds(c.Value.CallTimeoutSeconds));
         builder.Services.AddOptions<GatewayOptions>()
             .Configure<IOptions<ClusterClientOptions>>((g, c) => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(c.Value.GatewayListRefreshSeconds));
         return builder;

@@ -30,7 +30,7 @@ public static class ProblemHandling
     /// <summary>Cluster failures a retry can fix: a silo left, a connection broke, a call timed out.</summary>
     public static bool IsTransientClusterFailure(Exception e) => e is SiloUnavailableException
         or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException
-        or GatewayTooBusyException or ClientNotAvailableException;
+        or GatewayTooBusyException or ClientNotAvailableException or Polly.Timeout.TimeoutRejectedException;
 
     private sealed class ExpectedFailureHandler(IProblemDetailsService problems, IOptions<GatewayHostOptions> options) : IExceptionHandler
     {

@@ -2,10 +2,11 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Shutdown;
 
 namespace Orderly.Gateway.Hosting;
 
-public sealed class GatewayHostOptions
+public sealed class GatewayHostOptions : IValidatableObject
 {
     public const string Section = "Gateway";
 
@@ -16,6 +17,25 @@ public sealed class GatewayHostOptions
     /// <summary>Largest accepted request line plus headers.</summary>
     [Range(4 * 1024, 1024 * 1024)]
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
+
+    /// <summary>The load balancer's idle timeout (ALB default 60 s; the local HAProxy uses the same).</summary>
+    [Range(1, 4000)]
+    public int LoadBalancerIdleTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Kestrel's keep-alive timeout. It must outlast the load balancer's idle timeout, or the gateway
+    /// closes a connection the balancer is about to reuse and that request fails.
+    /// </summary>
+    [Range(1, 4000)]
+    public int KeepAliveTimeoutSeconds { get; set; } = 75;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (KeepAliveTimeoutSeconds <= LoadBalancerIdleTimeoutSeconds)
+            yield return new ValidationResult(
+                $"Gateway:KeepAliveTimeoutSeconds ({KeepAliveTimeoutSeconds}) must be greater than Gateway:LoadBalancerIdleTimeoutSeconds ({LoadBalancerIdleTimeoutSeconds})",
+                [nameof(KeepAliveTimeoutSeconds)]);
+    }
 }
 
 public static class GatewayHostExtensions
@@ -32,9 +52,38 @@ public static class GatewayHostExtensions
                 k.AddServerHeader = false;
                 k.Limits.MaxRequestBodySize = o.Value.MaxRequestBodyBytes;
                 k.Limits.MaxRequestHeadersTotalSize = o.Value.MaxRequestHeadersBytes;
+                k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(o.Value.KeepAliveTimeoutSeconds);
             });
+        builder.AddOrderlyShutdown(defaultDrainSeconds: 15);
         builder.Services.AddHostedService<ReadyWhenStarted>();
         return builder;
+    }
+
+    /// <summary>
+    /// While draining, every response says Connection: close, so keep-alive connections end cleanly
+    /// after the request they carry instead of being cut when the listener stops.
+    /// </summary>
+    public static WebApplication UseDrainingConnectionClose(this WebApplication app)
+    {
+        var state = app.Services.GetRequiredService<ShutdownState>();
+        app.Use(async (http, next) =>
+        {
+            state.EnterRequest();
+            try
+            {
+                if (state.IsDraining)
+                {
+                    http.Response.Headers.Connection = "close";
+                    state.CountServedWhileDraining();
+                }
+                await next(http);
+            }
+            finally
+            {
+                state.ExitRequest();
+            }
+        });
+        return app;
     }
 
     /// <summary>The Orleans client connects during host start, so "started" means "can serve".</summary>
@@ -43,7 +92,6 @@ public static class GatewayHostExtensions
         public Task StartAsync(CancellationToken cancellationToken)
         {
             lifetime.ApplicationStarted.Register(readiness.MarkReady);
-            lifetime.ApplicationStopping.Register(() => readiness.MarkNotReady("stopping"));
             return Task.CompletedTask;
         }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using RequestSizeLimitAttribute = Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute;
 using Microsoft.Extensions.Options;
+using Orderly.Gateway.Cluster;
 using Orderly.Gateway.Hosting;
 using Orderly.Grains.Orders;
 using static Orderly.Gateway.Orders.HttpConventions;
@@ -49,7 +50,7 @@ public static class OrderApi
     }
 
     public static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ProblemHttpResult>> Place(
-        PlaceOrderRequest request, HttpContext http, IClusterClient cluster)
+        PlaceOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls)
     {
         if (ReadIdempotencyKey(http) is { Error: { } error })
             return BadRequest(error);
@@ -58,7 +59,8 @@ public static class OrderApi
         var command = new PlaceOrder(Guid.CreateVersion7(), request.CustomerId,
             [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))], request.DeliveryAddress, key);
 
-        var result = await cluster.GetGrain<IOrderGrain>(id).Place(command);
+        var grain = cluster.GetGrain<IOrderGrain>(id);
+        var result = await calls.Run(ct => grain.Place(command, ct), http.RequestAborted);
 
         http.Response.Headers.ETag = ETagOf(result.Order.Version);
         var body = OrderResponse.From(result.Order);
@@ -71,11 +73,12 @@ public static class OrderApi
         };
     }
 
-    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Get(string id, HttpContext http, IClusterClient cluster)
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Get(string id, HttpContext http, IClusterClient cluster, GrainCalls calls)
     {
         if (!Guid.TryParse(id, out var orderId))
             return InvalidId(id);
-        var order = await cluster.GetGrain<IOrderGrain>(orderId).Get();
+        var grain = cluster.GetGrain<IOrderGrain>(orderId);
+        var order = await calls.Run(grain.Get, http.RequestAborted);
         if (order is null)
             return NotFound(orderId);
         http.Response.Headers.ETag = ETagOf(order.Version);
@@ -83,7 +86,7 @@ public static class OrderApi
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Update(
-        string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster)
+        string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls)
     {
         if (request.Items is null && request.DeliveryAddress is null)
             return BadRequest("Nothing to change: give items and/or deliveryAddress.");
@@ -95,11 +98,12 @@ public static class OrderApi
             request.Items is null ? null : [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))],
             request.DeliveryAddress,
             target.ExpectedVersion);
-        return MapCommand(await cluster.GetGrain<IOrderGrain>(target.OrderId).Update(command), target.OrderId, http);
+        var grain = cluster.GetGrain<IOrderGrain>(target.OrderId);
+        return MapCommand(await calls.Run(ct => grain.Update(command, ct), http.RequestAborted), target.OrderId, http);
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ChangeStatus(
-        string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster)
+        string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls)
     {
         if (request.Status is not { } status || status == OrderStatus.Placed)
             return BadRequest("status must be one of: packed, shipped, delivered, cancelled.");
@@ -107,7 +111,8 @@ public static class OrderApi
         if (target.Problem is { } problem)
             return problem;
         var command = new ChangeStatus(CommandIdFor(target.OrderId, target.Key, $"status:{status}"), status, target.ExpectedVersion);
-        return MapCommand(await cluster.GetGrain<IOrderGrain>(target.OrderId).ChangeStatus(command), target.OrderId, http);
+        var grain = cluster.GetGrain<IOrderGrain>(target.OrderId);
+        return MapCommand(await calls.Run(ct => grain.ChangeStatus(command, ct), http.RequestAborted), target.OrderId, http);
     }
 
     /// <summary>What a command on one order needs from the request: the id, the idempotency key, If-Match.</summary>
@@ -128,7 +133,7 @@ public static class OrderApi
     }
 
     public static async Task<Results<Ok<OrderListResponse>, ProblemHttpResult>> ListByDay(
-        string? date, string? cursor, string? limit, IClusterClient cluster, TimeProvider time)
+        string? date, string? cursor, string? limit, HttpContext http, IClusterClient cluster, GrainCalls calls, TimeProvider time)
     {
         var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", out day))
@@ -140,7 +145,8 @@ public static class OrderApi
         if (cursor is not null && !TryDecodeCursor(cursor, out after))
             return BadRequest("cursor is not one this service issued.");
 
-        var page = await cluster.GetGrain<IOrderQueryGrain>(0).ListByDay(day, after, take);
+        var query = cluster.GetGrain<IOrderQueryGrain>(0);
+        var page = await calls.Run(ct => query.ListByDay(day, after, take, ct), http.RequestAborted);
         return TypedResults.Ok(new OrderListResponse(
             [.. page.Orders.Select(OrderResponse.From)],
             page.Next is null ? null : EncodeCursor(page.Next)));

@@ -2,22 +2,26 @@ using Orleans.Concurrency;
 
 namespace Orderly.Grains.Orders;
 
-/// <summary>One order, keyed by its id (a UUID). All of an order's rules live behind this interface.</summary>
+/// <summary>
+/// One order, keyed by its id (a UUID). All of an order's rules live behind this interface.
+/// A cancellation token only releases the caller: a command that reached the grain completes or not
+/// as a whole, and a retry of it is recognised by its CommandId.
+/// </summary>
 [Alias("Orderly.IOrderGrain")]
 public interface IOrderGrain : IGrainWithGuidKey
 {
     [Alias("Place")]
-    Task<PlaceResult> Place(PlaceOrder command);
+    Task<PlaceResult> Place(PlaceOrder command, CancellationToken cancellationToken = default);
 
     /// <summary>The order, or null when it was never placed.</summary>
     [ReadOnly, Alias("Get")]
-    Task<OrderSnapshot?> Get();
+    Task<OrderSnapshot?> Get(CancellationToken cancellationToken = default);
 
     [Alias("Update")]
-    Task<CommandResult> Update(UpdateOrder command);
+    Task<CommandResult> Update(UpdateOrder command, CancellationToken cancellationToken = default);
 
     [Alias("ChangeStatus")]
-    Task<CommandResult> ChangeStatus(ChangeStatus command);
+    Task<CommandResult> ChangeStatus(ChangeStatus command, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Reads over many orders (the day listing), answered from the orders table.</summary>
@@ -25,7 +29,7 @@ public interface IOrderGrain : IGrainWithGuidKey
 public interface IOrderQueryGrain : IGrainWithIntegerKey
 {
     [ReadOnly, Alias("ListByDay")]
-    Task<OrderPage> ListByDay(DateOnly day, OrderCursor? after, int limit);
+    Task<OrderPage> ListByDay(DateOnly day, OrderCursor? after, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Keyset position in a day listing: the last order seen.</summary>

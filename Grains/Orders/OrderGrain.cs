@@ -18,10 +18,10 @@ public sealed class OrderGrain(
 
     private OrderState Current => state.State;
 
-    public Task<OrderSnapshot?> Get() =>
+    public Task<OrderSnapshot?> Get(CancellationToken cancellationToken = default) =>
         Task.FromResult(Current.IsPlaced ? Current.ToSnapshot() : null);
 
-    public async Task<PlaceResult> Place(PlaceOrder command)
+    public async Task<PlaceResult> Place(PlaceOrder command, CancellationToken cancellationToken = default)
     {
         if (Current.IsPlaced)
         {
@@ -50,7 +50,7 @@ public sealed class OrderGrain(
         return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
     }
 
-    public async Task<CommandResult> Update(UpdateOrder command)
+    public async Task<CommandResult> Update(UpdateOrder command, CancellationToken cancellationToken = default)
     {
         if (Check(command.CommandId, command.ExpectedVersion) is { } early)
             return early;
@@ -64,7 +64,7 @@ public sealed class OrderGrain(
         return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
     }
 
-    public async Task<CommandResult> ChangeStatus(ChangeStatus command)
+    public async Task<CommandResult> ChangeStatus(ChangeStatus command, CancellationToken cancellationToken = default)
     {
         if (Check(command.CommandId, command.ExpectedVersion) is { } early)
             return early;

@@ -21,7 +21,7 @@ public sealed class OrderQueryGrain(NpgsqlDataSource db) : Grain, IOrderQueryGra
         LIMIT @take
         """;
 
-    public async Task<OrderPage> ListByDay(DateOnly day, OrderCursor? after, int limit)
+    public async Task<OrderPage> ListByDay(DateOnly day, OrderCursor? after, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = db.CreateCommand(Sql);
         command.Parameters.AddWithValue("day", day);
@@ -31,8 +31,8 @@ public sealed class OrderQueryGrain(NpgsqlDataSource db) : Grain, IOrderQueryGra
 
         var orders = ImmutableArray.CreateBuilder<OrderSnapshot>(limit);
         var more = false;
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
             if (orders.Count == limit)
             {

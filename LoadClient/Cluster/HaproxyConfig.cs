@@ -15,7 +15,7 @@ public static class HaproxyConfig
     public const int UnhealthyThreshold = 2;
     public const int IdleTimeoutSeconds = 60;
 
-    public static string Render(ClusterLayout layout, int gateways)
+    public static string Render(ClusterLayout layout, int gateways, int checkIntervalMs = CheckIntervalSeconds * 1000)
     {
         var servers = new StringBuilder();
         for (var i = 0; i < ClusterLayout.MaxReplicas; i++)
@@ -53,7 +53,7 @@ public static class HaproxyConfig
                 balance roundrobin
                 option httpchk GET /health/ready
                 http-check expect status 200
-                default-server inter {CheckIntervalSeconds}s fall {UnhealthyThreshold} rise {HealthyThreshold}
+                default-server inter {checkIntervalMs}ms fall {UnhealthyThreshold} rise {HealthyThreshold}
             {servers}
             frontend stats
                 bind 127.0.0.1:{ClusterLayout.HaproxyStatsPort}

@@ -5,7 +5,30 @@ using System.Text;
 
 namespace Orderly.LoadClient.Cluster;
 
-public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string ConnectionString);
+/// <summary>What to start. Timings default to production-like values; tests shorten them.</summary>
+public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string ConnectionString)
+{
+    /// <summary>HAProxy health-check interval, like the ALB's (5 s minimum there).</summary>
+    public int HealthCheckIntervalMs { get; init; } = HaproxyConfig.CheckIntervalSeconds * 1000;
+
+    /// <summary>Gateway drain window (Shutdown:DrainSeconds); null keeps the gateway's default.</summary>
+    public int? GatewayDrainSeconds { get; init; }
+
+    /// <summary>More settings for every silo / gateway, as --Key=Value.</summary>
+    public IReadOnlyList<string> SiloSettings { get; init; } = LocalFailureDetection;
+    public IReadOnlyList<string> GatewaySettings { get; init; } = [];
+
+    /// <summary>
+    /// Orleans notices a silo that died without a word by missed probes. Locally, with a handful of
+    /// silos on one machine, it can afford to look often.
+    /// </summary>
+    public static readonly IReadOnlyList<string> LocalFailureDetection =
+    [
+        "--Orleans:Membership:ProbeTimeout=00:00:02",
+        "--Orleans:Membership:NumMissedProbesLimit=2",
+        "--Orleans:Membership:IAmAliveTablePublishTimeout=00:00:05",
+    ];
+}
 
 /// <summary>
 /// Starts, inspects and stops the local cluster: silos and gateways as separate processes, HAProxy in
@@ -20,6 +43,9 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     public ClusterLayout Layout => layout;
+
+    /// <summary>The processes started by this instance, by name (tests signal them directly).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, ManagedProcess> Started { get; } = [];
 
     public async Task UpAsync(ClusterSpec spec, CancellationToken cancellationToken = default)
     {
@@ -43,7 +69,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         output.WriteLine($"starting {spec.Gateways} gateway(s)");
         await Task.WhenAll(Enumerable.Range(0, spec.Gateways).Select(i => StartGatewayAsync(i, spec, cancellationToken)));
         output.WriteLine("starting HAProxy");
-        await StartHaproxyAsync(spec.Gateways, cancellationToken);
+        await StartHaproxyAsync(spec, cancellationToken);
     }
 
     public async Task MigrateAsync(ClusterSpec spec, CancellationToken cancellationToken)
@@ -70,30 +96,36 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             $"--Silo:GatewayPort={ClusterLayout.SiloGatewayPort(i)}",
             $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
             "--Schema:ApplyOnStart=false",
+            .. spec.SiloSettings,
         ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken);
     }
 
     public Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken) =>
         StartDotnetAsync(ClusterLayout.GatewayName(i), layout.GatewayDll,
-            [$"--Urls={ClusterLayout.GatewayUrl(i)}"], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
+            [
+                $"--Urls={ClusterLayout.GatewayUrl(i)}",
+                $"--Gateway:LoadBalancerIdleTimeoutSeconds={HaproxyConfig.IdleTimeoutSeconds}",
+                .. spec.GatewayDrainSeconds is { } drain ? [$"--Shutdown:DrainSeconds={drain}"] : Array.Empty<string>(),
+                .. spec.GatewaySettings,
+            ], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
 
     /// <summary>Starts one .NET host like kubelet starts a pod, and waits for its readiness probe.</summary>
     private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken)
     {
-        var process = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Profile={spec.Profile}"], Environment(spec));
+        var process = Started[name] = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Shutdown:Profile={spec.Profile}"], Environment(spec));
         await WaitReadyAsync(process, new Uri(baseUrl, "/health/ready"), cancellationToken);
         return process;
     }
 
-    public async Task StartHaproxyAsync(int gateways, CancellationToken cancellationToken)
+    public async Task StartHaproxyAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
-        await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, gateways), cancellationToken);
+        await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, spec.Gateways, spec.HealthCheckIntervalMs), cancellationToken);
         var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-q", "-f", layout.HaproxyConfig]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         var error = await check.StandardError.ReadToEndAsync(cancellationToken);
         await check.WaitForExitAsync(cancellationToken);
         if (check.ExitCode != 0)
             throw new ClusterException($"HAProxy rejected {layout.HaproxyConfig}: {error.Trim()}");
-        var process = ManagedProcess.Start(layout, "haproxy", "haproxy", ["-db", "-f", layout.HaproxyConfig]);
+        var process = Started["haproxy"] = ManagedProcess.Start(layout, "haproxy", "haproxy", ["-db", "-f", layout.HaproxyConfig]);
         await WaitReadyAsync(process, new Uri(ClusterLayout.FrontEndUrl, "/health/ready"), cancellationToken);
     }
 

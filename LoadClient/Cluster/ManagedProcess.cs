@@ -8,10 +8,13 @@ namespace Orderly.LoadClient.Cluster;
 /// stdout and stderr appended to its log, so it outlives the command that started it and a Ctrl-C in
 /// that terminal does not reach it; signals are sent to it deliberately, like kubelet would.
 /// </summary>
-public sealed class ManagedProcess(ClusterLayout layout, string name, int pid)
+public sealed class ManagedProcess(ClusterLayout layout, string name, int pid, Process? owned = null)
 {
     public string Name { get; } = name;
     public int Pid { get; } = pid;
+
+    /// <summary>The exit code, when this process was started here and has exited (else null).</summary>
+    public int? ExitCode => owned is { HasExited: true } ? owned.ExitCode : null;
 
     public static ManagedProcess Start(ClusterLayout layout, string name, string file, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
@@ -33,9 +36,9 @@ public sealed class ManagedProcess(ClusterLayout layout, string name, int pid)
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
             psi.Environment[k] = v;
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
         File.WriteAllText(layout.PidFile(name), process.Id.ToString(CultureInfo.InvariantCulture));
-        return new ManagedProcess(layout, name, process.Id);
+        return new ManagedProcess(layout, name, process.Id, process);
     }
 
     /// <summary>The process recorded in a pid file, if that pid is still alive.</summary>
@@ -56,6 +59,8 @@ public sealed class ManagedProcess(ClusterLayout layout, string name, int pid)
     {
         get
         {
+            if (owned is not null)
+                return !owned.HasExited;
             // Zombies (exited, not yet reaped) count as gone.
             var stat = $"/proc/{Pid}/stat";
             if (!File.Exists(stat))

@@ -17,6 +17,7 @@ public static class FailFast
         try
         {
             await run();
+            await Console.Out.WriteLineAsync($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {name}: exit 0");
             return 0;
         }
         // HostAbortedException is how test hosts (WebApplicationFactory) stop Program after Build(): not a failure.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Orderly.ServiceDefaults.Health;
 
 namespace Orderly.Silo.Hosting;
@@ -19,11 +20,66 @@ internal sealed class SiloReadiness(Readiness readiness) : ILifecycleParticipant
             });
 }
 
+/// <summary>
+/// Logs the silo's way out, stage by stage, with the time since stopping began. Orleans stops its
+/// lifecycle from the highest stage down: clients are told to stop sending (Active), grains are
+/// deactivated and the gateway stops taking client messages (BecomeActive), then messaging and
+/// membership wind down and the silo leaves the cluster.
+/// </summary>
+internal sealed partial class SiloShutdownLog(ILogger<SiloShutdownLog> log) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly Stopwatch _stopping = new();
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        lifecycle.Subscribe(nameof(SiloShutdownLog), ServiceLifecycleStage.Active + 1, _ => Task.CompletedTask, _ =>
+        {
+            _stopping.Start();
+            LogLeaving();
+            return Task.CompletedTask;
+        });
+        lifecycle.Subscribe(nameof(SiloShutdownLog), ServiceLifecycleStage.BecomeActive - 10, _ => Task.CompletedTask, _ =>
+        {
+            LogGrainsDeactivated(_stopping.ElapsedMilliseconds);
+            return Task.CompletedTask;
+        });
+        lifecycle.Subscribe(nameof(SiloShutdownLog), ServiceLifecycleStage.RuntimeInitialize - 1, _ => Task.CompletedTask, _ =>
+        {
+            LogLeft(_stopping.ElapsedMilliseconds);
+            return Task.CompletedTask;
+        });
+    }
+
+    [LoggerMessage(EventId = 9201, Level = LogLevel.Information, Message = "shutdown: silo stopping: ShuttingDown announced, clients told to stop sending, new gateway connections refused")]
+    private partial void LogLeaving();
+
+    [LoggerMessage(EventId = 9202, Level = LogLevel.Information, Message = "shutdown: grains deactivated (state was already durable) and client gateway closed at +{ElapsedMs} ms")]
+    private partial void LogGrainsDeactivated(long elapsedMs);
+
+    [LoggerMessage(EventId = 9203, Level = LogLevel.Information, Message = "shutdown: messaging stopped, silo left the cluster at +{ElapsedMs} ms")]
+    private partial void LogLeft(long elapsedMs);
+}
+
 internal static class SiloReadinessExtensions
 {
-    public static ISiloBuilder AddReadinessTracking(this ISiloBuilder silo)
+    public static ISiloBuilder AddShutdownTracking(this ISiloBuilder silo, bool graceful)
     {
-        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
+        // Naive: no readiness flip, as a host gets out of the box; the probe answers until the port closes.
+        if (graceful)
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
+        else
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ReadyWhenActive>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloShutdownLog>();
         return silo;
+    }
+
+    private sealed class ReadyWhenActive(Readiness readiness) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(ReadyWhenActive), ServiceLifecycleStage.Active, _ =>
+            {
+                readiness.MarkReady();
+                return Task.CompletedTask;
+            });
     }
 }

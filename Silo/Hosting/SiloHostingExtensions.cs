@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orderly.Grains.Orders;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Shutdown;
 using Orderly.Silo.Storage;
 using Orleans.Configuration;
 
@@ -21,6 +22,8 @@ public static class SiloHostingExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddOrderRules(builder.Configuration);
+        // Silos need no drain window: they leave through membership, and gateways retry.
+        builder.AddOrderlyShutdown(defaultDrainSeconds: 0);
 
         // The management port (health now; dashboard and metrics later) is the only HTTP listener.
         var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new();
@@ -31,7 +34,9 @@ public static class SiloHostingExtensions
             silo.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
             silo.AddOrderlyClustering();
             silo.AddOrderlyStorage();
-            silo.AddReadinessTracking();
+            silo.AddShutdownTracking(ShutdownHosting.IsGraceful(builder));
+            // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
+            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
         });
 
         services.AddOptions<EndpointOptions>()

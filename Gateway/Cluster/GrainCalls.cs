@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Orderly.Gateway.Errors;
+using Orderly.ServiceDefaults.Shutdown;
+using Orleans.Storage;
+using Polly;
+using Polly.Registry;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Orderly.Gateway.Cluster;
+
+/// <summary>The retry budget for grain calls (graceful profile). Section "GrainCalls".</summary>
+public sealed class GrainCallOptions : IValidatableObject
+{
+    public const string Section = "GrainCalls";
+
+    /// <summary>Retries after the first attempt.</summary>
+    [Range(0, 20)]
+    public int MaxRetries { get; set; } = 8;
+
+    /// <summary>Total time for all attempts; past it the client gets 503 with Retry-After.</summary>
+    [Range(1, 120)]
+    public double BudgetSeconds { get; set; } = 10;
+
+    /// <summary>One attempt's limit: a silo that died without saying so must not hold a request for long.</summary>
+    [Range(0.1, 60)]
+    public double AttemptTimeoutSeconds { get; set; } = 3;
+
+    /// <summary>First backoff; exponential with jitter after that.</summary>
+    [Range(1, 10_000)]
+    public int FirstDelayMilliseconds { get; set; } = 50;
+
+    [Range(1, 30_000)]
+    public int MaxDelayMilliseconds { get; set; } = 1000;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (AttemptTimeoutSeconds > BudgetSeconds)
+            yield return new ValidationResult("GrainCalls:AttemptTimeoutSeconds must not exceed GrainCalls:BudgetSeconds", [nameof(AttemptTimeoutSeconds)]);
+    }
+}
+
+/// <summary>
+/// Runs grain calls through the resilience pipeline. Graceful: transient cluster failures (a silo
+/// leaving or gone, rejected messages, broken connections, timeouts) are retried within the budget —
+/// safe because every mutating command carries an id the grain remembers. Naive: one attempt.
+/// </summary>
+public sealed partial class GrainCalls(ResiliencePipelineProvider<string> pipelines)
+{
+    public const string PipelineName = "grain-calls";
+
+    private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(PipelineName);
+
+    public ValueTask<T> Run<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        _pipeline.ExecuteAsync(static async (call, ct) => await call(ct), call, cancellationToken);
+
+    /// <summary>Failures a retry can fix. Never the caller's own cancellation.</summary>
+    public static bool IsRetryable(Exception e) =>
+        ProblemHandling.IsTransientClusterFailure(e) || e is InconsistentStateException || e is TimeoutRejectedException;
+
+    [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "grain call retry {Attempt} after {Failure}, waiting {Delay}")]
+    internal static partial void LogRetry(ILogger logger, int attempt, string failure, TimeSpan delay);
+}
+
+public static class GrainCallsRegistration
+{
+    public static IServiceCollection AddGrainCalls(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GrainCallOptions>()
+            .Bind(configuration.GetSection(GrainCallOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<GrainCalls>();
+        services.AddResiliencePipeline(GrainCalls.PipelineName, (pipeline, context) =>
+        {
+            if (!context.ServiceProvider.GetRequiredService<IOptions<ShutdownOptions>>().Value.IsGraceful)
+                return; // naive: framework default, a single attempt
+            var o = context.ServiceProvider.GetRequiredService<IOptions<GrainCallOptions>>().Value;
+            var log = context.ServiceProvider.GetRequiredService<ILogger<GrainCalls>>();
+            pipeline
+                .AddTimeout(TimeSpan.FromSeconds(o.BudgetSeconds))
+                .AddRetry(new RetryStrategyOptions
+                {
+                    ShouldHandle = new PredicateBuilder().Handle<Exception>(GrainCalls.IsRetryable),
+                    MaxRetryAttempts = o.MaxRetries,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(o.FirstDelayMilliseconds),
+                    MaxDelay = TimeSpan.FromMilliseconds(o.MaxDelayMilliseconds),
+                    OnRetry = args =>
+                    {
+                        var failure = args.Outcome.Exception?.GetType().Name ?? "no result";
+                        GrainCalls.LogRetry(log, args.AttemptNumber + 1, failure, args.RetryDelay);
+                        return ValueTask.CompletedTask;
+                    },
+                })
+                .AddTimeout(TimeSpan.FromSeconds(o.AttemptTimeoutSeconds));
+        });
+        return services;
+    }
+}
