@@ -20,7 +20,7 @@ public sealed class LoadStream : IAsyncDisposable
 
     public ConcurrentQueue<string> Failures { get; } = new();
     public ConcurrentDictionary<Guid, int> Acknowledged { get; } = new();
-    public ConcurrentBag<(string Kind, string? RetryAfter)> FailureDetails { get; } = [];
+    public ConcurrentBag<(string Kind, string? RetryAfter, TimeSpan Elapsed)> FailureDetails { get; } = [];
     private long _succeeded;
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
@@ -80,6 +80,7 @@ public sealed class LoadStream : IAsyncDisposable
         if (_stop.IsCancellationRequested)
             return null;
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        var started = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             using var response = await _http.SendAsync(request);
@@ -87,7 +88,7 @@ public sealed class LoadStream : IAsyncDisposable
             if (!response.IsSuccessStatusCode)
             {
                 Fail($"{(int)response.StatusCode} {method} {path}: {text[..Math.Min(text.Length, 200)]}", $"http {(int)response.StatusCode}",
-                    response.Headers.RetryAfter?.ToString());
+                    response.Headers.RetryAfter?.ToString(), started.Elapsed);
                 return null;
             }
             Interlocked.Increment(ref _succeeded);
@@ -101,11 +102,11 @@ public sealed class LoadStream : IAsyncDisposable
         }
         catch (HttpRequestException e)
         {
-            Fail($"{method} {path}: {e.HttpRequestError} {e.Message}", e.HttpRequestError.ToString(), null);
+            Fail($"{method} {path}: {e.HttpRequestError} {e.Message}", e.HttpRequestError.ToString(), null, started.Elapsed);
         }
         catch (TaskCanceledException) when (!_stop.IsCancellationRequested)
         {
-            Fail($"{method} {path}: client timeout", "timeout", null);
+            Fail($"{method} {path}: client timeout", "timeout", null, started.Elapsed);
         }
         catch (TaskCanceledException)
         {
@@ -113,10 +114,10 @@ public sealed class LoadStream : IAsyncDisposable
         return null;
     }
 
-    private void Fail(string detail, string kind, string? retryAfter)
+    private void Fail(string detail, string kind, string? retryAfter, TimeSpan elapsed)
     {
         Failures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {detail}");
-        FailureDetails.Add((kind, retryAfter));
+        FailureDetails.Add((kind, retryAfter, elapsed));
     }
 
     public async ValueTask DisposeAsync()

@@ -23,6 +23,17 @@ public sealed partial class ShutdownTests
 
         var gateway = cluster["gateway-0"];
         gateway.Signal(UnixSignal.Term);
+
+        // During the drain: not ready, still live, still serving, and telling keep-alive clients to go.
+        using (var direct = new HttpClient { BaseAddress = ClusterLayout.GatewayUrl(0) })
+        {
+            await Infrastructure.Eventually.Until(async () => (await direct.GetAsync("/health/ready")).StatusCode,
+                s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(2), "readiness flip");
+            Assert.Equal(HttpStatusCode.OK, (await direct.GetAsync("/health/live")).StatusCode);
+            var served = await direct.GetAsync($"/orders/{load.Acknowledged.Keys.First()}");
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+            Assert.True(served.Headers.ConnectionClose, "no Connection: close while draining");
+        }
         Assert.True(await gateway.WaitForExitAsync(TimeSpan.FromSeconds(ClusterUnderTest.GatewayDrainSeconds + 20)), "gateway did not exit");
         await load.WaitForSuccessesAsync(100, Progress);
         await load.StopAsync();
@@ -124,10 +135,13 @@ public sealed partial class ShutdownTests
         await load.WaitForSuccessesAsync(300, Progress);
         await load.StopAsync();
 
+        // Failures only while Orleans detects the death; each a 503 with Retry-After, none later than the
+        // gateway's retry budget (10 s) plus slack: nobody waits on a dead silo.
         Assert.All(load.FailureDetails, f =>
         {
             Assert.Equal("http 503", f.Kind);
             Assert.NotNull(f.RetryAfter);
+            Assert.True(f.Elapsed < TimeSpan.FromSeconds(12), $"a failure took {f.Elapsed}");
         });
         Assert.Empty(await cluster.FindLostOrdersAsync(load.Acknowledged));
     }

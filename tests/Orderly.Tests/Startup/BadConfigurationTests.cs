@@ -70,6 +70,24 @@ public sealed class BadConfigurationTests
     }
 
     [Fact]
+    public async Task A_keep_alive_timeout_below_the_load_balancer_idle_timeout_is_refused()
+    {
+        var result = await Processes.RunAsync("dotnet",
+            [Processes.GatewayDll, "--Urls=http://127.0.0.1:0", "--Gateway:KeepAliveTimeoutSeconds=30", "--Gateway:LoadBalancerIdleTimeoutSeconds=60"],
+            Env(TestDatabase.ConnectionString));
+        AssertFailedClearly(result, "gateway", "KeepAliveTimeoutSeconds (30) must be greater");
+    }
+
+    [Fact]
+    public async Task An_unknown_shutdown_profile_is_refused()
+    {
+        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Urls=http://127.0.0.1:0", "--Shutdown:Profile=yolo"],
+            Env(TestDatabase.ConnectionString));
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("yolo", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_invalid_option_value_is_named_in_the_message()
     {
         var result = await Processes.RunAsync("dotnet", [Processes.SiloDll, "--Silo:SiloPort=70000"], Env(TestDatabase.ConnectionString));
