@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Orderly.LoadClient.Cluster;
+using Xunit.Abstractions;
 
 namespace Orderly.Tests.Shutdown;
 
@@ -10,7 +11,7 @@ namespace Orderly.Tests.Shutdown;
 /// front, a steady stream of requests that never retries. Graceful must fail nothing; naive, the
 /// same binaries with framework defaults, must show failures (so these tests can fail).
 /// </summary>
-public sealed partial class ShutdownTests
+public sealed partial class ShutdownTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Progress = TimeSpan.FromSeconds(30);
 
@@ -37,6 +38,7 @@ public sealed partial class ShutdownTests
         Assert.True(await gateway.WaitForExitAsync(TimeSpan.FromSeconds(ClusterUnderTest.GatewayDrainSeconds + 20)), "gateway did not exit");
         await load.WaitForSuccessesAsync(100, Progress);
         await load.StopAsync();
+        Report(load);
 
         Assert.Equal(0, gateway.ExitCode);
         Assert.Empty(load.Failures);
@@ -64,6 +66,7 @@ public sealed partial class ShutdownTests
         Assert.True(await cluster["gateway-0"].WaitForExitAsync(TimeSpan.FromSeconds(30)));
         await load.WaitForSuccessesAsync(100, Progress);
         await load.StopAsync();
+        Report(load);
 
         Assert.NotEmpty(load.Failures);
     }
@@ -80,6 +83,7 @@ public sealed partial class ShutdownTests
         Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)), "silo did not exit");
         await load.WaitForSuccessesAsync(200, Progress);
         await load.StopAsync();
+        Report(load);
 
         Assert.Equal(0, silo.ExitCode);
         Assert.Empty(load.Failures);
@@ -117,6 +121,7 @@ public sealed partial class ShutdownTests
         Assert.True(await cluster["silo-0"].WaitForExitAsync(TimeSpan.FromSeconds(10)));
         await load.WaitForSuccessesAsync(300, TimeSpan.FromSeconds(60));
         await load.StopAsync();
+        Report(load);
 
         Assert.NotEmpty(load.Failures);
     }
@@ -134,6 +139,7 @@ public sealed partial class ShutdownTests
         await load.WaitForSuccessesAsync(100, TimeSpan.FromSeconds(60));
         await load.WaitForSuccessesAsync(300, Progress);
         await load.StopAsync();
+        Report(load);
 
         // Failures only while Orleans detects the death; each a 503 with Retry-After, none later than the
         // gateway's retry budget (10 s) plus slack: nobody waits on a dead silo.
@@ -144,6 +150,13 @@ public sealed partial class ShutdownTests
             Assert.True(f.Elapsed < TimeSpan.FromSeconds(12), $"a failure took {f.Elapsed}");
         });
         Assert.Empty(await cluster.FindLostOrdersAsync(load.Acknowledged));
+    }
+
+    private void Report(LoadStream load)
+    {
+        output.WriteLine($"succeeded {load.Succeeded}, failed {load.Failures.Count}, orders acknowledged {load.Acknowledged.Count}");
+        foreach (var kind in load.FailureDetails.GroupBy(f => f.Kind))
+            output.WriteLine($"  {kind.Key}: {kind.Count()} (slowest {kind.Max(f => f.Elapsed).TotalMilliseconds:0} ms)");
     }
 
     private static void AssertInOrder(string log, params string[] events)
