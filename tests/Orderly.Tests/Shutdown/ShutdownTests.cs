@@ -62,11 +62,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         await using var load = new LoadStream();
         await load.WaitForSuccessesAsync(100, Progress);
 
-        cluster["gateway-0"].Signal(UnixSignal.Term);
-        Assert.True(await cluster["gateway-0"].WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        await load.WaitForSuccessesAsync(100, Progress);
-        await load.StopAsync();
-        Report(load);
+        await SignalAndRideThrough(cluster["gateway-0"], UnixSignal.Term, load, 100);
 
         Assert.NotEmpty(load.Failures);
     }
@@ -79,11 +75,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         await load.WaitForSuccessesAsync(200, Progress);
 
         var silo = cluster["silo-0"];
-        silo.Signal(UnixSignal.Term);
-        Assert.True(await silo.WaitForExitAsync(TimeSpan.FromSeconds(30)), "silo did not exit");
-        await load.WaitForSuccessesAsync(200, Progress);
-        await load.StopAsync();
-        Report(load);
+        await SignalAndRideThrough(silo, UnixSignal.Term, load, 200);
 
         Assert.Equal(0, silo.ExitCode);
         Assert.Empty(load.Failures);
@@ -117,11 +109,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         await using var load = new LoadStream();
         await load.WaitForSuccessesAsync(200, Progress);
 
-        cluster["silo-0"].Signal(UnixSignal.Kill);
-        Assert.True(await cluster["silo-0"].WaitForExitAsync(TimeSpan.FromSeconds(10)));
-        await load.WaitForSuccessesAsync(300, TimeSpan.FromSeconds(60));
-        await load.StopAsync();
-        Report(load);
+        await SignalAndRideThrough(cluster["silo-0"], UnixSignal.Kill, load, 300);
 
         Assert.NotEmpty(load.Failures);
     }
@@ -133,13 +121,8 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         await using var load = new LoadStream();
         await load.WaitForSuccessesAsync(200, Progress);
 
-        cluster["silo-0"].Signal(UnixSignal.Kill);
-        Assert.True(await cluster["silo-0"].WaitForExitAsync(TimeSpan.FromSeconds(10)));
         // Recovered: plenty of requests succeed again after the failure-detection window.
-        await load.WaitForSuccessesAsync(100, TimeSpan.FromSeconds(60));
-        await load.WaitForSuccessesAsync(300, Progress);
-        await load.StopAsync();
-        Report(load);
+        await SignalAndRideThrough(cluster["silo-0"], UnixSignal.Kill, load, 400);
 
         // Failures only while Orleans detects the death; each a 503 with Retry-After, none later than the
         // gateway's retry budget (10 s) plus slack: nobody waits on a dead silo.
@@ -150,6 +133,16 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
             Assert.True(f.Elapsed < TimeSpan.FromSeconds(12), $"a failure took {f.Elapsed}");
         });
         Assert.Empty(await cluster.FindLostOrdersAsync(load.Acknowledged));
+    }
+
+    /// <summary>Signals a process, waits for it to exit, keeps the load going until it made progress again, stops it.</summary>
+    private async Task SignalAndRideThrough(ManagedProcess process, UnixSignal signal, LoadStream load, int successesAfter)
+    {
+        process.Signal(signal);
+        Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(ClusterUnderTest.GatewayDrainSeconds + 30)), $"{process.Name} did not exit");
+        await load.WaitForSuccessesAsync(successesAfter, TimeSpan.FromSeconds(60));
+        await load.StopAsync();
+        Report(load);
     }
 
     private void Report(LoadStream load)
