@@ -1,6 +1,7 @@
-// Orderly load client: the local cluster runner for now; load sessions and the experiment build on it.
+// Orderly load client: local cluster runner (up/down/status) and the scale-down experiment (experiment/demo).
 using System.CommandLine;
 using Orderly.LoadClient.Cluster;
+using Orderly.LoadClient.Experiment;
 
 var silos = new Option<int>("--silos") { Description = "number of silos", DefaultValueFactory = _ => 3 };
 var gateways = new Option<int>("--gateways") { Description = "number of gateways", DefaultValueFactory = _ => 2 };
@@ -45,7 +46,45 @@ status.SetAction(async (_, ct) => await Run(async cluster =>
         Console.WriteLine($"{r.Name,-11} pid {r.Pid,-7} {r.Url ?? "",-24} {r.Health}");
 }));
 
-var root = new RootCommand("Orderly load client and local cluster runner") { up, down, status };
+var experimentProfile = new Option<string>("--profile") { Description = "naive, graceful or both", DefaultValueFactory = _ => "both" };
+experimentProfile.AcceptOnlyFromAmong("naive", "graceful", "both");
+var events = new Option<int>("--events") { Description = "scale-down events per profile (alternating gateway, silo)", DefaultValueFactory = _ => 4 };
+var sessions = new Option<int>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it)", DefaultValueFactory = _ => 16 };
+var outDir = new Option<string?>("--out") { Description = "results folder (default .orderly/results/<utc-timestamp>)" };
+var seed = new Option<int>("--seed") { Description = "seed for lags and sessions; same for every profile", DefaultValueFactory = _ => 7 };
+events.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 40) r.AddError("--events must be from 1 to 40"); });
+sessions.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 500) r.AddError("--sessions must be from 1 to 500"); });
+
+Command ExperimentCommand(string name, string description)
+{
+    var command = new Command(name, description) { experimentProfile, events, sessions, outDir, seed };
+    command.SetAction(async (parse, ct) => await Run(async cluster =>
+    {
+        var profile = parse.GetValue(experimentProfile)!;
+        var dir = parse.GetValue(outDir) ?? Path.Combine(cluster.Layout.State, "results", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        var summaries = await new ExperimentRunner(cluster.Layout, Console.Out).RunAsync(new ExperimentOptions
+        {
+            Profiles = profile == "both" ? ["naive", "graceful"] : [profile],
+            ConnectionString = ConnectionString(),
+            OutDir = Path.GetFullPath(dir),
+            Events = parse.GetValue(events),
+            Sessions = parse.GetValue(sessions),
+            Seed = parse.GetValue(seed),
+        }, ct);
+        // The product's claim: gracefully, nobody sees an error and no order is lost or doubled.
+        var graceful = summaries.FirstOrDefault(s => s.Profile == "graceful");
+        if (graceful is { Failed: > 0 } or { OrdersLost: > 0 } or { OrdersDuplicated: > 0 })
+            throw new ClusterException($"graceful profile missed its targets: {graceful.Failed} failed, {graceful.OrdersLost} lost, {graceful.OrdersDuplicated} duplicated");
+    }));
+    return command;
+}
+
+var root = new RootCommand("Orderly load client and local cluster runner")
+{
+    up, down, status,
+    ExperimentCommand("experiment", "run the scale-down experiment"),
+    ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report"),
+};
 return await root.Parse(args).InvokeAsync();
 
 static string ConnectionString() =>

@@ -1,0 +1,166 @@
+using System.Globalization;
+using Orderly.LoadClient.Cluster;
+using Orderly.LoadClient.Load;
+
+namespace Orderly.LoadClient.Experiment;
+
+public sealed record ExperimentOptions
+{
+    public required IReadOnlyList<string> Profiles { get; init; }
+    public required string ConnectionString { get; init; }
+    public required string OutDir { get; init; }
+    public int Events { get; init; } = 4;
+    public int Sessions { get; init; } = 16;
+    public int Seed { get; init; } = 7;
+    public int Gateways { get; init; } = 3;
+    public int Silos { get; init; } = 3;
+}
+
+/// <summary>
+/// The scale-down experiment: for each profile, a fresh local cluster, the same sine-wave load and the
+/// same scale-down schedule, then verification of every acknowledged order, then the files of
+/// DESIGN.md ("The experiment and its outputs") and the report.
+/// </summary>
+public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
+{
+    public async Task<IReadOnlyList<Summary>> RunAsync(ExperimentOptions options, CancellationToken cancellationToken)
+    {
+        var runId = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        var summaries = new List<Summary>();
+        foreach (var profile in options.Profiles)
+            summaries.Add(await RunProfileAsync(profile, runId, options, cancellationToken));
+        var report = await ReportPage.WriteAsync(options.OutDir);
+        output.WriteLine();
+        output.WriteLine(Table(summaries));
+        output.WriteLine($"report: {report}");
+        return summaries;
+    }
+
+    private async Task<Summary> RunProfileAsync(string profile, string runId, ExperimentOptions options, CancellationToken cancellationToken)
+    {
+        var timings = PodTimings.For(profile);
+        var schedule = Schedule.Create(options.Events, options.Seed, timings);
+        var cluster = new LocalCluster(layout, TextWriter.Null);
+        var spec = new ClusterSpec(options.Silos, options.Gateways, profile, options.ConnectionString)
+        {
+            HealthCheckIntervalMs = timings.HealthCheckIntervalSeconds * 1000,
+            GatewayDrainSeconds = timings.GatewayDrainSeconds,
+        };
+        output.WriteLine($"── {profile}: starting {options.Silos} silos, {options.Gateways} gateways, HAProxy");
+        try
+        {
+            await cluster.UpAsync(spec, cancellationToken);
+            var metrics = new RunMetrics(TimeProvider.System);
+            var prefix = $"exp-{runId}-{profile}";
+            var load = new LoadOptions
+            {
+                Target = ClusterLayout.FrontEndUrl,
+                CustomerPrefix = prefix,
+                PeakSessions = options.Sessions,
+                FloorSessions = Math.Max(1, options.Sessions / 4),
+                Seed = options.Seed,
+            };
+            var duration = TimeSpan.FromSeconds(schedule.DurationSeconds);
+            output.WriteLine($"── {profile}: {options.Events} scale-down events over {duration.TotalSeconds:0}s, {load.FloorSessions}–{load.PeakSessions} sessions");
+            await using var sessions = new SessionLoad(load, metrics);
+            var emulator = new KubeEmulator(cluster, spec, timings, metrics);
+            var loadTask = sessions.RunAsync(duration, cancellationToken);
+            var eventsTask = RunEventsAsync(schedule, emulator, metrics, cancellationToken);
+            var progressTask = ProgressAsync(profile, metrics, sessions, emulator, duration, loadTask);
+            await loadTask;
+            var windows = await eventsTask;
+            await progressTask;
+
+            output.WriteLine($"── {profile}: verifying {sessions.Acknowledged.Count} acknowledged orders in storage");
+            var verification = await Verifier.VerifyAsync(options.ConnectionString, [.. sessions.Acknowledged.Values], prefix);
+            var timeline = Results.Timeline(metrics, (int)Math.Ceiling(duration.TotalSeconds));
+            var summary = Results.Summarize(profile, options.Sessions, duration.TotalSeconds, timeline, metrics, windows,
+                sessions.Acknowledged.Count, verification, timings);
+            await Results.WriteAsync(Path.Combine(options.OutDir, profile), summary, timeline);
+            return summary;
+        }
+        finally
+        {
+            await cluster.DownAsync();
+        }
+    }
+
+    private static async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, CancellationToken cancellationToken)
+    {
+        var windows = new List<EventWindow>();
+        foreach (var e in schedule.Events)
+        {
+            await Until(metrics, e.AtSeconds, cancellationToken);
+            var down = emulator.ScaleDownAsync(e);
+            await Until(metrics, e.UpAtSeconds, cancellationToken);
+            windows.Add(await down);
+            await emulator.ScaleUpAsync(e.Tier, cancellationToken);
+        }
+        return windows;
+    }
+
+    private static async Task Until(RunMetrics metrics, double seconds, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromSeconds(seconds) - metrics.Elapsed;
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait, cancellationToken);
+    }
+
+    /// <summary>Records replicas every quarter second and shows a live line (a line every 10 s when not on a terminal).</summary>
+    private async Task ProgressAsync(string profile, RunMetrics metrics, SessionLoad sessions, KubeEmulator emulator, TimeSpan duration, Task load)
+    {
+        var live = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
+        var lastPrinted = -1;
+        while (!load.IsCompleted)
+        {
+            var second = metrics.Second;
+            var (gateways, silos) = emulator.Replicas;
+            var bucket = metrics[second];
+            bucket.Gateways = gateways;
+            bucket.Silos = silos;
+            bucket.Sessions = sessions.ActiveSessions;
+            var previous = second > 0 ? metrics[second - 1] : bucket;
+            var failed = metrics.Seconds.Sum(s => s.Bucket.Failures);
+            var line = $"[{second,3}s/{duration.TotalSeconds:0}s] {profile,-8} sessions {sessions.ActiveSessions,2}  req/s {previous.Requests,4}  failed {failed,5}  p99 {previous.P99Ms,6:0.0} ms  gateways {gateways} silos {silos}  {emulator.Current}";
+            if (live)
+                output.Write($"\r{line,-130}");
+            else if (second % 10 == 0 && second != lastPrinted)
+            {
+                output.WriteLine(line);
+                lastPrinted = second;
+            }
+            await Task.WhenAny(load, Task.Delay(250));
+        }
+        if (live)
+            output.WriteLine();
+    }
+
+    public static string Table(IReadOnlyList<Summary> summaries)
+    {
+        var rows = new (string Label, Func<Summary, string> Cell)[]
+        {
+            ("requests", s => s.Requests.ToString("N0", CultureInfo.InvariantCulture)),
+            ("failed", s => s.Failed.ToString("N0", CultureInfo.InvariantCulture)),
+            ("error rate", s => s.ErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
+            ("scale-down events", s => s.ScaleDownEvents.ToString(CultureInfo.InvariantCulture)),
+            ("error rate in scale-down windows", s => s.ScaleDownWindowErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
+            ("latency p50 / p99 (ms)", s => $"{s.LatencyMs.P50:0.0} / {s.LatencyMs.P99:0.0}"),
+            ("orders acknowledged", s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture)),
+            ("orders lost", s => s.OrdersLost.ToString(CultureInfo.InvariantCulture)),
+            ("orders duplicated", s => s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)),
+        };
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{"",-34}");
+        foreach (var s in summaries)
+            text.Append(CultureInfo.InvariantCulture, $"{s.Profile,16}");
+        text.AppendLine();
+        foreach (var (label, cell) in rows)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{label,-34}");
+            foreach (var s in summaries)
+                text.Append(CultureInfo.InvariantCulture, $"{cell(s),16}");
+            text.AppendLine();
+        }
+        return text.ToString();
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Orderly.LoadClient.Experiment;
+
+/// <summary>
+/// DIR/report.html: both profiles side by side — requests and failures per second with the
+/// scale-down windows marked, replicas, p99 latency, and the table of figures. One self-contained
+/// file with inline SVG and CSS: it opens offline, in any browser, with nothing to fetch.
+/// </summary>
+public static class ReportPage
+{
+    private const int Width = 560;
+    private const int Height = 170;
+    private const int Left = 44;
+    private const int Bottom = 22;
+    private const int Top = 10;
+    private const int Right = 10;
+
+    public static async Task<string> WriteAsync(string dir)
+    {
+        var runs = new List<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)>();
+        foreach (var profile in new[] { "naive", "graceful" })
+        {
+            if (File.Exists(Path.Combine(dir, profile, "summary.json")))
+                runs.Add(await Results.ReadAsync(Path.Combine(dir, profile)));
+        }
+        if (runs.Count == 0)
+            throw new InvalidOperationException($"no profile results under {dir}");
+        var path = Path.Combine(dir, "report.html");
+        await File.WriteAllTextAsync(path, Render(runs, DateTimeOffset.UtcNow));
+        return path;
+    }
+
+    public static string Render(IReadOnlyList<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)> runs, DateTimeOffset at)
+    {
+        var maxSecond = runs.Max(r => r.Timeline.Count);
+        var maxRequests = Math.Max(1, runs.Max(r => r.Timeline.Count == 0 ? 0 : r.Timeline.Max(t => t.Requests)));
+        var maxReplicas = Math.Max(1, runs.Max(r => r.Timeline.Count == 0 ? 0 : r.Timeline.Max(t => Math.Max(t.Gateways, t.Silos))));
+        var maxP99 = Math.Max(1, runs.Max(r => r.Timeline.Count == 0 ? 0 : r.Timeline.Max(t => t.P99Ms)));
+
+        var html = new StringBuilder();
+        html.Append("""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Orderly scale-down experiment</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>
+            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1220px;color:#1f2328;padding:0 16px}
+            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:18px 0 6px} h3{font-size:14px;margin:14px 0 2px;color:#555}
+            .sub{color:#666;margin-bottom:16px}
+            table{border-collapse:collapse;margin:8px 0 18px;min-width:520px}
+            th,td{border-bottom:1px solid #e3e6ea;padding:5px 12px;text-align:right} th:first-child,td:first-child{text-align:left}
+            thead th{background:#f6f8fa}
+            .good{color:#1a7f37;font-weight:600} .bad{color:#cf222e;font-weight:600}
+            .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:24px}
+            .card{border:1px solid #e3e6ea;border-radius:8px;padding:12px 14px}
+            svg{display:block;max-width:100%;height:auto} .axis{stroke:#8c959f;stroke-width:1} .gridline{stroke:#eef0f2}
+            .lbl{font-size:10px;fill:#57606a} .legend{font-size:12px;color:#444;margin:2px 0 0}
+            .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px;border-radius:2px}
+            ul.events{margin:6px 0 0;padding-left:18px;color:#444;font-size:12px}
+            </style></head><body>
+            <h1>Orderly scale-down experiment</h1>
+            """);
+        html.Append(CultureInfo.InvariantCulture, $"<div class=\"sub\">Generated {at:yyyy-MM-dd HH:mm} UTC · same load, same scale-down schedule and seed for every profile · the load client never retries</div>");
+
+        html.Append("<h2>Figures</h2><table><thead><tr><th></th>");
+        foreach (var (s, _) in runs)
+            html.Append(CultureInfo.InvariantCulture, $"<th>{Enc(s.Profile)}</th>");
+        html.Append("</tr></thead><tbody>");
+        Row(html, "requests", runs, s => s.Requests.ToString("N0", CultureInfo.InvariantCulture));
+        Row(html, "failed", runs, s => Verdict(s.Failed == 0, s.Failed.ToString("N0", CultureInfo.InvariantCulture)));
+        Row(html, "error rate", runs, s => Verdict(s.Failed == 0, Pct(s.ErrorRate)));
+        Row(html, "scale-down events", runs, s => s.ScaleDownEvents.ToString(CultureInfo.InvariantCulture));
+        Row(html, "error rate inside scale-down windows", runs, s => Verdict(s.ScaleDownWindowErrorRate == 0, Pct(s.ScaleDownWindowErrorRate)));
+        Row(html, "failures by kind", runs, s => s.Failed == 0 ? "—" : string.Join(", ", s.FailuresByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value}")));
+        Row(html, "latency p50 / p90 / p99 / max (ms)", runs, s => $"{s.LatencyMs.P50:0.#} / {s.LatencyMs.P90:0.#} / {s.LatencyMs.P99:0.#} / {s.LatencyMs.Max:0}");
+        Row(html, "orders acknowledged", runs, s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture));
+        Row(html, "orders lost", runs, s => Verdict(s.OrdersLost == 0, s.OrdersLost.ToString(CultureInfo.InvariantCulture)));
+        Row(html, "orders duplicated", runs, s => Verdict(s.OrdersDuplicated == 0, s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)));
+        Row(html, "peak sessions · duration", runs, s => $"{s.Sessions} · {s.DurationSeconds:0} s");
+        html.Append("</tbody></table>");
+
+        html.Append("<div class=\"grid\">");
+        foreach (var (s, timeline) in runs)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<div class=\"card\" id=\"profile-{Enc(s.Profile)}\"><h2>{Enc(s.Profile)}</h2>");
+            html.Append("<h3>Requests and failures per second</h3>");
+            html.Append(Chart(timeline, s.Events, maxSecond, maxRequests,
+                [("#0969da", t => t.Requests, false), ("#cf222e", t => t.Failures, true)]));
+            html.Append("<div class=\"legend\"><span class=\"sw\" style=\"background:#0969da\"></span>requests/s<span class=\"sw\" style=\"background:#cf222e\"></span>failures/s<span class=\"sw\" style=\"background:#ffd8b5\"></span>scale-down window</div>");
+            html.Append("<h3>Replicas in service</h3>");
+            html.Append(Chart(timeline, s.Events, maxSecond, maxReplicas + 1,
+                [("#8250df", t => t.Gateways, false), ("#1b7c83", t => t.Silos, false)]));
+            html.Append("<div class=\"legend\"><span class=\"sw\" style=\"background:#8250df\"></span>gateways<span class=\"sw\" style=\"background:#1b7c83\"></span>silos</div>");
+            html.Append("<h3>p99 latency per second (ms)</h3>");
+            html.Append(Chart(timeline, s.Events, maxSecond, maxP99, [("#9a6700", t => t.P99Ms, false)]));
+            html.Append("<ul class=\"events\">");
+            foreach (var e in s.Events)
+                html.Append(CultureInfo.InvariantCulture, $"<li>#{e.Number} {Enc(e.Pod)} at {e.StartSeconds:0.0}s → gone at {e.EndSeconds:0.0}s ({Enc(e.Outcome)}, deregistered after {e.DeregistrationLagSeconds:0.0}s)</li>");
+            html.Append("</ul></div>");
+        }
+        html.Append("</div></body></html>\n");
+        return html.ToString();
+    }
+
+    private static string Chart(IReadOnlyList<TimelineRow> timeline, IReadOnlyList<EventWindow> events, int maxX, double maxY,
+        (string Color, Func<TimelineRow, double> Value, bool Bars)[] series)
+    {
+        double X(double second) => Left + second / Math.Max(1, maxX) * (Width - Left - Right);
+        double Y(double v) => Height - Bottom - v / maxY * (Height - Bottom - Top);
+        var svg = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {Height}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"));
+        foreach (var e in events)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{X(e.StartSeconds):0.#}\" y=\"{Top}\" width=\"{Math.Max(1, X(e.EndSeconds) - X(e.StartSeconds)):0.#}\" height=\"{Height - Bottom - Top}\" fill=\"#ffd8b5\" opacity=\"0.6\"><title>#{e.Number} {Enc(e.Pod)} terminating</title></rect>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(e.StartSeconds) + 2:0.#}\" y=\"{Top + 9}\">↓{Enc(e.Pod)}</text>");
+        }
+        for (var i = 0; i <= 4; i++)
+        {
+            var v = maxY * i / 4;
+            svg.Append(CultureInfo.InvariantCulture, $"<line class=\"gridline\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(v):0.#}\" y2=\"{Y(v):0.#}\"/><text class=\"lbl\" x=\"{Left - 4}\" y=\"{Y(v) + 3:0.#}\" text-anchor=\"end\">{v:0.#}</text>");
+        }
+        for (var s = 0; s <= maxX; s += maxX > 150 ? 30 : 15)
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(s):0.#}\" y=\"{Height - 6}\" text-anchor=\"middle\">{s}s</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Height - Bottom}\" y2=\"{Height - Bottom}\"/>");
+        var barWidth = Math.Max(1, (Width - Left - Right) / (double)Math.Max(1, maxX) * 0.8);
+        foreach (var (color, value, bars) in series)
+        {
+            if (bars)
+            {
+                foreach (var t in timeline.Where(t => value(t) > 0))
+                    svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{X(t.Second):0.#}\" y=\"{Y(value(t)):0.#}\" width=\"{barWidth:0.##}\" height=\"{Height - Bottom - Y(value(t)):0.#}\" fill=\"{color}\"><title>{t.Second}s: {value(t)}</title></rect>");
+                continue;
+            }
+            var points = string.Join(' ', timeline.Select(t => string.Create(CultureInfo.InvariantCulture, $"{X(t.Second + 0.5):0.#},{Y(value(t)):0.#}")));
+            svg.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.6\" points=\"{points}\"/>");
+        }
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static void Row(StringBuilder html, string label, IReadOnlyList<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)> runs, Func<Summary, string> cell)
+    {
+        html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(label)}</td>");
+        foreach (var (s, _) in runs)
+            html.Append(CultureInfo.InvariantCulture, $"<td>{cell(s)}</td>");
+        html.Append("</tr>");
+    }
+
+    private static string Verdict(bool good, string text) => $"<span class=\"{(good ? "good" : "bad")}\">{Enc(text)}</span>";
+
+    private static string Pct(double rate) => rate.ToString("0.00%", CultureInfo.InvariantCulture);
+
+    private static string Enc(string text) => WebUtility.HtmlEncode(text);
+}

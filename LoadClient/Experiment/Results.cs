@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Orderly.LoadClient.Load;
+
+namespace Orderly.LoadClient.Experiment;
+
+public sealed record LatencySummary(double P50, double P90, double P99, double Max);
+
+/// <summary>DIR/&lt;profile&gt;/summary.json — the contract of DESIGN.md, plus the events and settings behind the numbers.</summary>
+public sealed record Summary(
+    string Profile,
+    int Sessions,
+    double DurationSeconds,
+    long Requests,
+    long Succeeded,
+    long Failed,
+    IReadOnlyDictionary<string, long> FailuresByKind,
+    double ErrorRate,
+    int ScaleDownEvents,
+    double ScaleDownWindowErrorRate,
+    LatencySummary LatencyMs,
+    int OrdersAcknowledged,
+    int OrdersLost,
+    int OrdersDuplicated,
+    IReadOnlyList<EventWindow> Events,
+    PodTimings Settings,
+    IReadOnlyList<string> VerificationExamples);
+
+/// <summary>One line of DIR/&lt;profile&gt;/timeline.csv.</summary>
+public sealed record TimelineRow(int Second, int Gateways, int Silos, int Sessions, long Requests, long Failures, IReadOnlyDictionary<string, long> ByKind, double P99Ms);
+
+public static class Results
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static IReadOnlyList<TimelineRow> Timeline(RunMetrics metrics, int seconds) =>
+        [.. Enumerable.Range(0, seconds).Select(s =>
+        {
+            var b = metrics[s];
+            return new TimelineRow(s, b.Gateways, b.Silos, b.Sessions, b.Requests, b.Failures,
+                FailureKind.All.ToDictionary(k => k, k => b.ByKind.GetValueOrDefault(k)), Math.Round(b.P99Ms, 2));
+        })];
+
+    /// <summary>The seconds that overlap a scale-down window: from "terminating" until gone and deregistered.</summary>
+    public static HashSet<int> WindowSeconds(IEnumerable<EventWindow> windows) =>
+        [.. windows.SelectMany(w => Enumerable.Range((int)w.StartSeconds, (int)w.EndSeconds - (int)w.StartSeconds + 1))];
+
+    public static Summary Summarize(string profile, int sessions, double duration, IReadOnlyList<TimelineRow> timeline,
+        RunMetrics metrics, IReadOnlyList<EventWindow> windows, int acknowledged, Verification verification, PodTimings settings)
+    {
+        var requests = timeline.Sum(r => r.Requests);
+        var failed = timeline.Sum(r => r.Failures);
+        var inWindows = WindowSeconds(windows);
+        var windowRequests = timeline.Where(r => inWindows.Contains(r.Second)).Sum(r => r.Requests);
+        var windowFailures = timeline.Where(r => inWindows.Contains(r.Second)).Sum(r => r.Failures);
+        var latency = metrics.Latency;
+        return new Summary(
+            profile, sessions, Math.Round(duration, 1), requests, requests - failed, failed,
+            FailureKind.All.ToDictionary(k => k, k => timeline.Sum(r => r.ByKind[k])),
+            Rate(failed, requests), windows.Count, Rate(windowFailures, windowRequests),
+            new LatencySummary(Ms(latency.GetValueAtPercentile(50)), Ms(latency.GetValueAtPercentile(90)),
+                Ms(latency.GetValueAtPercentile(99)), Ms(latency.GetValueAtPercentile(100))),
+            acknowledged, verification.Lost, verification.Duplicated, windows, settings, verification.Examples);
+    }
+
+    public static async Task WriteAsync(string dir, Summary summary, IReadOnlyList<TimelineRow> timeline)
+    {
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, Json));
+        var csv = new StringBuilder("time,gateways,silos,sessions,requests,failures," + string.Join(',', FailureKind.All) + ",p99Ms\n");
+        foreach (var r in timeline)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Second},{r.Gateways},{r.Silos},{r.Sessions},{r.Requests},{r.Failures},");
+            csv.Append(string.Join(',', FailureKind.All.Select(k => r.ByKind[k].ToString(CultureInfo.InvariantCulture))));
+            csv.Append(CultureInfo.InvariantCulture, $",{r.P99Ms}\n");
+        }
+        await File.WriteAllTextAsync(Path.Combine(dir, "timeline.csv"), csv.ToString());
+    }
+
+    public static async Task<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)> ReadAsync(string dir)
+    {
+        var summary = JsonSerializer.Deserialize<Summary>(await File.ReadAllTextAsync(Path.Combine(dir, "summary.json")), Json)
+            ?? throw new InvalidDataException($"{dir}/summary.json is empty");
+        var lines = await File.ReadAllLinesAsync(Path.Combine(dir, "timeline.csv"));
+        var header = lines[0].Split(',');
+        var rows = lines.Skip(1).Where(l => l.Length > 0).Select(l =>
+        {
+            var f = l.Split(',');
+            long L(string name) => long.Parse(f[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
+            return new TimelineRow((int)L("time"), (int)L("gateways"), (int)L("silos"), (int)L("sessions"), L("requests"), L("failures"),
+                FailureKind.All.ToDictionary(k => k, L), double.Parse(f[Array.IndexOf(header, "p99Ms")], CultureInfo.InvariantCulture));
+        }).ToList();
+        return (summary, rows);
+    }
+
+    private static double Rate(long part, long whole) => whole == 0 ? 0 : Math.Round((double)part / whole, 4);
+
+    private static double Ms(long micros) => Math.Round(micros / 1000.0, 2);
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using HdrHistogram;
+
+namespace Orderly.LoadClient.Load;
+
+/// <summary>Failure kinds a user can see, as counted in summaries and timelines.</summary>
+public static class FailureKind
+{
+    public const string Http5xx = "http5xx";
+    public const string Http4xx = "http4xx";
+    public const string ConnectionRefused = "connectionRefused";
+    public const string ConnectionReset = "connectionReset";
+    public const string Timeout = "timeout";
+    public const string Other = "other";
+
+    public static readonly string[] All = [Http5xx, Http4xx, ConnectionRefused, ConnectionReset, Timeout, Other];
+}
+
+/// <summary>One second of the run: what was sent, what failed and how, and latency.</summary>
+public sealed class SecondBucket
+{
+    private long _requests;
+    private long _failures;
+
+    public ConcurrentDictionary<string, long> ByKind { get; } = new();
+    public ConcurrentDictionary<int, long> ByStatus { get; } = new();
+    public LongConcurrentHistogram Latency { get; } = new(1, 120_000_000, 2);
+    public int Sessions { get; set; }
+    public int Gateways { get; set; }
+    public int Silos { get; set; }
+
+    public long Requests => Interlocked.Read(ref _requests);
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public void Add(long micros, string? failureKind, int? status)
+    {
+        Interlocked.Increment(ref _requests);
+        Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
+        if (failureKind is null)
+            return;
+        Interlocked.Increment(ref _failures);
+        ByKind.AddOrUpdate(failureKind, 1, (_, n) => n + 1);
+        if (status is { } s)
+            ByStatus.AddOrUpdate(s, 1, (_, n) => n + 1);
+    }
+
+    public double P99Ms => Requests == 0 ? 0 : Latency.GetValueAtPercentile(99) / 1000.0;
+}
+
+/// <summary>Every request of a run, bucketed per second since the start; plus the whole-run latency.</summary>
+public sealed class RunMetrics(TimeProvider time)
+{
+    private readonly ConcurrentDictionary<int, SecondBucket> _seconds = new();
+    private readonly long _start = time.GetTimestamp();
+
+    public LongConcurrentHistogram Latency { get; } = new(1, 120_000_000, 3);
+
+    public TimeSpan Elapsed => time.GetElapsedTime(_start);
+
+    public int Second => (int)Elapsed.TotalSeconds;
+
+    public SecondBucket this[int second] => _seconds.GetOrAdd(second, _ => new SecondBucket());
+
+    public IEnumerable<(int Second, SecondBucket Bucket)> Seconds =>
+        _seconds.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value));
+
+    /// <summary>Records one request, attributed to the second it started in.</summary>
+    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null)
+    {
+        var micros = (long)took.TotalMicroseconds;
+        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status);
+        Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
+    }
+}
