@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Orderly.LoadClient.Experiment;
+using Orderly.LoadClient.Load;
+using Xunit.Abstractions;
+
+namespace Orderly.Tests.Experiment;
+
+public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper output) : IClassFixture<ShortExperiment>
+{
+    private Summary Profile(string name) => run.Summaries.Single(s => s.Profile == name);
+
+    [Fact]
+    public void Graceful_fails_no_request_and_loses_or_duplicates_no_order()
+    {
+        output.WriteLine(run.Output);
+        var graceful = Profile("graceful");
+        Assert.True(graceful.Requests > 500, $"too little load to mean anything: {graceful.Requests}");
+        Assert.Equal(0, graceful.Failed);
+        Assert.Equal(0, graceful.OrdersLost);
+        Assert.Equal(0, graceful.OrdersDuplicated);
+        Assert.True(graceful.OrdersAcknowledged > 50);
+        Assert.All(graceful.Events, e => Assert.Equal("exit 0", e.Outcome));
+    }
+
+    [Fact]
+    public void Naive_fails_requests_inside_the_scale_down_windows()
+    {
+        var naive = Profile("naive");
+        Assert.True(naive.Failed > 0);
+        Assert.True(naive.ScaleDownWindowErrorRate > 0);
+        Assert.Equal(0, naive.OrdersLost); // failed requests are failures, never silently lost orders
+    }
+
+    [Fact]
+    public void Both_profiles_ran_the_same_schedule()
+    {
+        var (naive, graceful) = (Profile("naive"), Profile("graceful"));
+        Assert.Equal(ShortExperiment.Events, naive.ScaleDownEvents);
+        Assert.Equal(naive.Events.Select(e => (e.Tier, e.Pod, e.DeregistrationLagSeconds)), graceful.Events.Select(e => (e.Tier, e.Pod, e.DeregistrationLagSeconds)));
+        Assert.Contains(naive.Events, e => e.Tier == Tier.Gateway);
+        Assert.Contains(naive.Events, e => e.Tier == Tier.Silo);
+        Assert.Equal(naive.DurationSeconds, graceful.DurationSeconds);
+    }
+
+    [Theory]
+    [InlineData("naive")]
+    [InlineData("graceful")]
+    public async Task Summary_and_timeline_parse_and_agree(string profile)
+    {
+        var dir = Path.Combine(run.OutDir, profile);
+        using var raw = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "summary.json")));
+        foreach (var field in new[] { "profile", "sessions", "durationSeconds", "requests", "succeeded", "failed", "failuresByKind", "errorRate",
+                     "scaleDownEvents", "scaleDownWindowErrorRate", "latencyMs", "ordersAcknowledged", "ordersLost", "ordersDuplicated" })
+            Assert.True(raw.RootElement.TryGetProperty(field, out _), $"summary.json lacks {field}");
+
+        var (summary, timeline) = await Results.ReadAsync(dir);
+        Assert.Equal(summary.Requests, timeline.Sum(r => r.Requests));
+        Assert.Equal(summary.Failed, timeline.Sum(r => r.Failures));
+        Assert.Equal(summary.Requests - summary.Failed, summary.Succeeded);
+        foreach (var kind in FailureKind.All)
+            Assert.Equal(summary.FailuresByKind[kind], timeline.Sum(r => r.ByKind[kind]));
+        Assert.All(timeline, r => Assert.Equal(r.Failures, FailureKind.All.Sum(k => r.ByKind[k])));
+        var windows = Results.WindowSeconds(summary.Events);
+        var inWindows = timeline.Where(r => windows.Contains(r.Second)).ToList();
+        var rate = inWindows.Sum(r => r.Requests) == 0 ? 0 : Math.Round((double)inWindows.Sum(r => r.Failures) / inWindows.Sum(r => r.Requests), 4);
+        Assert.Equal(summary.ScaleDownWindowErrorRate, rate);
+        Assert.Equal((int)Math.Ceiling(summary.DurationSeconds), timeline.Count);
+        // Replicas dip during a scale-down and come back.
+        Assert.Contains(timeline, r => r.Gateways == 2);
+        Assert.Contains(timeline, r => r.Silos == 2);
+        Assert.Equal(3, timeline[^1].Gateways);
+    }
+
+    [Fact]
+    public async Task The_report_renders_offline_in_a_real_headless_browser()
+    {
+        var report = Path.Combine(run.OutDir, "report.html");
+        var html = await File.ReadAllTextAsync(report);
+        // Nothing to fetch: the only URL is the SVG namespace.
+        var external = System.Text.RegularExpressions.Regex.Matches(html, @"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^""'\s]*")
+            .Select(m => m.Value).Where(u => u != "http://www.w3.org/2000/svg").ToList();
+        Assert.Empty(external);
+        Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<link", html, StringComparison.Ordinal);
+
+        var screenshot = Path.Combine(run.OutDir, "report.png");
+        var dom = await Chromium(report, $"--dump-dom");
+        await Chromium(report, $"--screenshot={screenshot}", "--window-size=1280,1800");
+
+        Assert.Contains("id=\"profile-naive\"", dom, StringComparison.Ordinal);
+        Assert.Contains("id=\"profile-graceful\"", dom, StringComparison.Ordinal);
+        Assert.True(dom.Split("<polyline").Length > 6, "charts did not render");
+        Assert.True(new FileInfo(screenshot).Length > 20_000, "the screenshot is (nearly) blank");
+    }
+
+    private static async Task<string> Chromium(string file, params string[] args)
+    {
+        var profile = Directory.CreateTempSubdirectory("chromium-");
+        try
+        {
+            var psi = new ProcessStartInfo("chromium") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}" })
+                psi.ArgumentList.Add(a);
+            foreach (var a in args)
+                psi.ArgumentList.Add(a);
+            psi.ArgumentList.Add(new Uri(file).AbsoluteUri);
+            using var process = Process.Start(psi)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, await stderr);
+            return await stdout;
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Orderly.LoadClient.Cluster;
+using Orderly.LoadClient.Experiment;
+using Orderly.Tests.Infrastructure;
+
+namespace Orderly.Tests.Experiment;
+
+/// <summary>The experiment, short (2 events, few sessions), both profiles, once for the tests that read its files.</summary>
+public sealed class ShortExperiment : IAsyncLifetime
+{
+    public const int Events = 2;
+    public string OutDir { get; } = Path.Combine(Path.GetTempPath(), "orderly-experiment-" + Guid.NewGuid().ToString("N")[..8]);
+    public IReadOnlyList<Summary> Summaries { get; private set; } = [];
+    public string Output { get; private set; } = "";
+    private string _schema = "";
+
+    public async Task InitializeAsync()
+    {
+        _schema = await TestDatabase.CreateSchemaAsync("experiment");
+        var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+        await new LocalCluster(layout, TextWriter.Null).DownAsync();
+        using var output = new StringWriter();
+        Summaries = await new ExperimentRunner(layout, output).RunAsync(new ExperimentOptions
+        {
+            Profiles = ["naive", "graceful"],
+            ConnectionString = _schema,
+            OutDir = OutDir,
+            Events = Events,
+            Sessions = 6,
+        }, CancellationToken.None);
+        Output = output.ToString();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await TestDatabase.DropSchemaAsync(_schema);
+        Directory.Delete(OutDir, recursive: true);
+    }
+}
