@@ -9,7 +9,8 @@ using Orderly.ServiceDefaults.Hosting;
 return await FailFast.RunAsync("gateway", async () =>
 {
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-    builder.AddOrderlyDefaults();
+    // Found through DNS (Kubernetes), the silos are all the gateway talks to: no database then.
+    builder.AddOrderlyDefaults(withDatabase: !ClusterClientExtensions.UsesDnsDiscovery(builder.Configuration));
     builder.AddGatewayHost();
     builder.AddOrderlyCluster();
     builder.Services.AddOrderlyProblems();

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Messaging;
 
 namespace Orderly.Gateway.Cluster;
 
@@ -17,6 +18,18 @@ public sealed class ClusterClientOptions
     [Range(1, 300)]
     public int GatewayListRefreshSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// When set (Kubernetes: the silos' headless Service), silos are found through DNS instead of the
+    /// membership table, and the gateway needs no database.
+    /// </summary>
+    public string? SiloGatewayDns { get; set; }
+
+    /// <summary>The silos' Orleans gateway port, for DNS discovery.</summary>
+    [Range(1, 65535)]
+    public int SiloGatewayPort { get; set; } = 30000;
+
+    public bool UsesDns => !string.IsNullOrWhiteSpace(SiloGatewayDns);
+
     /// <summary>How long the client waits for one grain call's answer (Orleans' ResponseTimeout).</summary>
     [Range(1, 300)]
     public int CallTimeoutSeconds { get; set; } = 5;
@@ -31,20 +44,30 @@ public static partial class ClusterClientExtensions
             .Bind(builder.Configuration.GetSection(ClusterClientOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        var dns = UsesDnsDiscovery(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
-            client.UseAdoNetClustering(o => o.Invariant = "Npgsql");
+            if (dns)
+                client.Services.AddSingleton<IGatewayListProvider, DnsGatewayListProvider>();
+            else
+                client.UseAdoNetClustering(o => o.Invariant = "Npgsql");
             client.UseConnectionRetryFilter<ConnectUntilDeadline>();
         });
-        builder.Services.AddOptions<AdoNetClusteringClientOptions>()
-            .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        if (!dns)
+        {
+            builder.Services.AddOptions<AdoNetClusteringClientOptions>()
+                .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        }
         builder.Services.AddOptions<ClientMessagingOptions>()
             .Configure<IOptions<ClusterClientOptions>>((m, c) => m.ResponseTimeout = TimeSpan.FromSeconds(c.Value.CallTimeoutSeconds));
         builder.Services.AddOptions<GatewayOptions>()
             .Configure<IOptions<ClusterClientOptions>>((g, c) => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(c.Value.GatewayListRefreshSeconds));
         return builder;
     }
+
+    public static bool UsesDnsDiscovery(IConfiguration configuration) =>
+        (configuration.GetSection(ClusterClientOptions.Section).Get<ClusterClientOptions>() ?? new()).UsesDns;
 
     /// <summary>Retries the initial connection once a second until <see cref="ClusterClientOptions.ConnectTimeoutSeconds"/>.</summary>
     private sealed partial class ConnectUntilDeadline(IOptions<ClusterClientOptions> options, TimeProvider time, ILogger<ConnectUntilDeadline> log)

@@ -11,12 +11,14 @@ namespace Orderly.LoadClient.Cluster;
 public static class HaproxyConfig
 {
     public const int CheckIntervalSeconds = 5;
+    public const int CheckTimeoutSeconds = 2;
     public const int HealthyThreshold = 2;
     public const int UnhealthyThreshold = 2;
     public const int IdleTimeoutSeconds = 60;
 
-    public static string Render(ClusterLayout layout, int gateways, int checkIntervalMs = CheckIntervalSeconds * 1000)
+    public static string Render(ClusterLayout layout, ClusterSpec spec)
     {
+        var gateways = spec.Gateways;
         var servers = new StringBuilder();
         for (var i = 0; i < ClusterLayout.MaxReplicas; i++)
         {
@@ -44,6 +46,7 @@ public static class HaproxyConfig
                 timeout server {IdleTimeoutSeconds}s
                 timeout http-keep-alive {IdleTimeoutSeconds}s
                 timeout http-request 10s
+                timeout check {spec.HealthCheckTimeoutMs}ms
 
             frontend alb
                 bind 127.0.0.1:{ClusterLayout.HaproxyPort}
@@ -53,7 +56,7 @@ public static class HaproxyConfig
                 balance roundrobin
                 option httpchk GET /health/ready
                 http-check expect status 200
-                default-server inter {checkIntervalMs}ms fall {UnhealthyThreshold} rise {HealthyThreshold}
+                default-server inter {spec.HealthCheckIntervalMs}ms fall {spec.UnhealthyThreshold} rise {spec.HealthyThreshold}
             {servers}
             frontend stats
                 bind 127.0.0.1:{ClusterLayout.HaproxyStatsPort}

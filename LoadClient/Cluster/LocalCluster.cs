@@ -8,8 +8,11 @@ namespace Orderly.LoadClient.Cluster;
 /// <summary>What to start. Timings default to production-like values; tests shorten them.</summary>
 public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string ConnectionString)
 {
-    /// <summary>HAProxy health-check interval, like the ALB's (5 s minimum there).</summary>
+    /// <summary>HAProxy health checks, like the ALB's: interval, timeout, healthy and unhealthy thresholds.</summary>
     public int HealthCheckIntervalMs { get; init; } = HaproxyConfig.CheckIntervalSeconds * 1000;
+    public int HealthCheckTimeoutMs { get; init; } = HaproxyConfig.CheckTimeoutSeconds * 1000;
+    public int HealthyThreshold { get; init; } = HaproxyConfig.HealthyThreshold;
+    public int UnhealthyThreshold { get; init; } = HaproxyConfig.UnhealthyThreshold;
 
     /// <summary>Gateway drain window (Shutdown:DrainSeconds); null keeps the gateway's default.</summary>
     public int? GatewayDrainSeconds { get; init; }
@@ -119,7 +122,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
 
     public async Task StartHaproxyAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
-        await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, spec.Gateways, spec.HealthCheckIntervalMs), cancellationToken);
+        await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, spec), cancellationToken);
         var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-q", "-f", layout.HaproxyConfig]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         var error = await check.StandardError.ReadToEndAsync(cancellationToken);
         await check.WaitForExitAsync(cancellationToken);

@@ -44,6 +44,9 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
         var spec = new ClusterSpec(options.Silos, options.Gateways, profile, options.ConnectionString)
         {
             HealthCheckIntervalMs = timings.HealthCheckIntervalSeconds * 1000,
+            HealthCheckTimeoutMs = timings.HealthCheckTimeoutSeconds * 1000,
+            HealthyThreshold = timings.HealthyThreshold,
+            UnhealthyThreshold = timings.UnhealthyThreshold,
             GatewayDrainSeconds = timings.GatewayDrainSeconds,
         };
         output.WriteLine($"── {profile}: starting {options.Silos} silos, {options.Gateways} gateways, HAProxy");

@@ -13,7 +13,8 @@ public sealed record ScaleDownEvent(int Number, Tier Tier, double AtSeconds, dou
 public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double DurationSeconds)
 {
     public const double WarmupSeconds = 10;
-    public const double SlotSeconds = 25;
+    /// <summary>Long enough for a graceful gateway to leave (preStop + drain + stop) before its slot scales back up.</summary>
+    public const double SlotSeconds = 40;
     public const double CooldownSeconds = 8;
 
     public static Schedule Create(int events, int seed, PodTimings timings)
@@ -24,7 +25,7 @@ public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double Durat
         {
             var at = WarmupSeconds + i * SlotSeconds;
             var lag = timings.DeregistrationLagMinSeconds + random.NextDouble() * (timings.DeregistrationLagMaxSeconds - timings.DeregistrationLagMinSeconds);
-            list.Add(new ScaleDownEvent(i + 1, i % 2 == 0 ? Tier.Gateway : Tier.Silo, at, at + SlotSeconds * 0.7, Math.Round(lag, 2)));
+            list.Add(new ScaleDownEvent(i + 1, i % 2 == 0 ? Tier.Gateway : Tier.Silo, at, at + SlotSeconds * 0.8, Math.Round(lag, 2)));
         }
         return new Schedule(list, WarmupSeconds + events * SlotSeconds + CooldownSeconds);
     }

@@ -9,8 +9,8 @@ namespace Orderly.ServiceDefaults.Hosting;
 
 public static class DefaultsExtensions
 {
-    /// <summary>What every Orderly host starts with: one-line UTC logs, the database, readiness state.</summary>
-    public static IHostApplicationBuilder AddOrderlyDefaults(this IHostApplicationBuilder builder)
+    /// <summary>What every Orderly host starts with: one-line UTC logs, the database (unless it needs none), readiness state.</summary>
+    public static IHostApplicationBuilder AddOrderlyDefaults(this IHostApplicationBuilder builder, bool withDatabase = true)
     {
         builder.Logging.ClearProviders();
         // Start-up failures are reported once, on one line, by FailFast; the host would add a stack trace.
@@ -21,7 +21,8 @@ public static class DefaultsExtensions
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
-        builder.AddOrderlyDatabase();
+        if (withDatabase)
+            builder.AddOrderlyDatabase();
         builder.Services.AddReadiness();
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;

@@ -36,6 +36,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             await cluster.UpAsync(new ClusterSpec(silos, gateways, profile, cs)
             {
                 HealthCheckIntervalMs = HealthCheckIntervalMs,
+                HealthCheckTimeoutMs = HealthCheckIntervalMs / 2,
                 GatewayDrainSeconds = GatewayDrainSeconds,
             });
         }

@@ -1,0 +1,147 @@
+using k8s;
+using k8s.Models;
+using Orderly.LoadClient.Experiment;
+using Xunit.Abstractions;
+
+namespace Orderly.Tests.Kubernetes;
+
+/// <summary>The manifests a platform team applies: rendered, parsed strictly, and held to DESIGN.md's invariants.</summary>
+public sealed class ManifestTests(ITestOutputHelper output)
+{
+    private static readonly ClusterLimits Limits = ClusterLimits.Read(Path.Combine(Manifests.K8sDir, "cluster"));
+
+    [Theory]
+    [InlineData("eks")]
+    [InlineData("naive")]
+    public async Task Both_overlays_render_and_parse_strictly_into_Kubernetes_models(string overlay)
+    {
+        var m = await Manifests.RenderAsync(overlay);
+        Assert.NotNull(m.Find<V1Deployment>("gateway"));
+        Assert.NotNull(m.Find<V1Deployment>("silo"));
+        Assert.NotNull(m.Find<V1Ingress>("gateway"));
+        Assert.NotNull(m.Find<V1Job>("schema"));
+        Assert.NotNull(m.Find<V1Job>("loadclient"));
+        Assert.All(m.Objects.OfType<IKubernetesObject<V1ObjectMeta>>().Where(o => o is not V1Namespace), o => Assert.Equal("orderly", o.Metadata.NamespaceProperty));
+    }
+
+    [Fact]
+    public void Strict_parsing_rejects_a_field_Kubernetes_does_not_know()
+    {
+        const string yaml = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: x
+            spec:
+              replicas: 1
+              terminationGracePeriod: 30
+            """;
+        Assert.ThrowsAny<Exception>(() => KubernetesYaml.LoadAllFromString(yaml, strict: true));
+    }
+
+    [Fact]
+    public async Task The_eks_overlay_keeps_every_invariant_with_its_actual_numbers()
+    {
+        var m = await Manifests.RenderAsync("eks");
+        var t = DeployedTimings.From(m);
+        output.WriteLine(t.ToString());
+        Assert.Empty(Invariants.Check(m, Limits));
+        Assert.Empty(Invariants.CheckSecurity(m));
+        // The arithmetic, spelled out with the numbers that are deployed.
+        Assert.True(t.GatewayPreStop >= t.Unhealthy * t.Interval + t.Timeout);
+        Assert.True(t.GatewayGrace >= t.GatewayPreStop + t.Drain + t.StopTimeout + Invariants.ShutdownMarginSeconds);
+        Assert.True(t.DeregistrationDelay >= t.AssumedLag + t.Drain);
+        Assert.True(t.Timeout < t.Interval && t.Interval >= 5);
+    }
+
+    [Fact]
+    public async Task The_naive_overlay_is_reported_with_its_violations()
+    {
+        var violations = Invariants.Check(await Manifests.RenderAsync("naive"), Limits);
+        foreach (var v in violations)
+            output.WriteLine(v);
+        Assert.Contains(violations, v => v.StartsWith("target-type must be ip", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("namespace lacks the readiness-gate", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("gateway preStop P=0 < U·I + T = 2·15 + 5", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("gateway readiness probe path /health/live differs from the ALB health check path /", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("gateway readiness probe must be /health/ready", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("gateway rolling update must have maxUnavailable: 0", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("silo has no PodDisruptionBudget", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("gateway HPA minReplicas must be ≥ 2, is 1", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("Shutdown__Profile is Naive", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("graceful", "eks")]
+    [InlineData("naive", "naive")]
+    public async Task The_local_experiment_uses_the_timings_that_are_deployed(string profile, string overlay)
+    {
+        var local = PodTimings.For(profile);
+        var deployed = DeployedTimings.From(await Manifests.RenderAsync(overlay));
+        Assert.Equal(deployed.GatewayPreStop, local.GatewayPreStopSeconds);
+        Assert.Equal(deployed.SiloPreStop, local.SiloPreStopSeconds);
+        Assert.Equal(deployed.Drain, local.GatewayDrainSeconds);
+        Assert.Equal(deployed.GatewayGrace, local.GraceSeconds);
+        Assert.Equal(deployed.SiloGrace, local.GraceSeconds);
+        Assert.Equal(deployed.Interval, local.HealthCheckIntervalSeconds);
+        Assert.Equal(deployed.Timeout, local.HealthCheckTimeoutSeconds);
+        Assert.Equal(deployed.Healthy, local.HealthyThreshold);
+        Assert.Equal(deployed.Unhealthy, local.UnhealthyThreshold);
+        // The lags the experiment draws stay within what the manifests plan for.
+        Assert.True(local.DeregistrationLagMaxSeconds <= deployed.AssumedLag);
+        Assert.Equal(Orderly.LoadClient.Cluster.HaproxyConfig.IdleTimeoutSeconds, deployed.IdleTimeout);
+    }
+
+    [Fact]
+    public async Task Workloads_run_as_non_root_on_read_only_filesystems_with_no_secret_in_the_manifests()
+    {
+        var m = await Manifests.RenderAsync("eks");
+        Assert.Empty(Invariants.CheckSecurity(m));
+        Assert.DoesNotContain(m.All<V1Secret>(), s => true);
+        var rendered = await Manifests.KustomizeAsync(Path.Combine(Manifests.K8sDir, "overlays", "eks"));
+        Assert.DoesNotContain("Password=", rendered, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Gateways_reach_silos_and_only_silos_and_the_schema_job_reach_the_database()
+    {
+        var m = await Manifests.RenderAsync("eks");
+        static bool AllowsPort(V1NetworkPolicy p, int port) =>
+            p.Spec.Egress?.Any(e => e.Ports?.Any(x => x.Port?.Value == port.ToString(System.Globalization.CultureInfo.InvariantCulture)) == true) == true;
+        Assert.Contains(m.All<V1NetworkPolicy>(), p => p.Metadata.Name == "default-deny" && p.Spec.PodSelector.MatchLabels is null);
+        var dbAllowed = m.All<V1NetworkPolicy>().Where(p => AllowsPort(p, 5432)).Select(p => p.Metadata.Name).Order().ToList();
+        Assert.Equal(["schema", "silo"], dbAllowed);
+        var siloIngress = m.Get<V1NetworkPolicy>("silo").Spec.Ingress!;
+        var gatewayPort = siloIngress.Single(r => r.Ports.Any(p => p.Port.Value == "30000"));
+        Assert.Equal("gateway", gatewayPort.FromProperty.Single().PodSelector.MatchLabels["app.kubernetes.io/name"]);
+        // Gateways find silos by DNS, so they are given no database connection string at all.
+        Assert.Null(m.Get<V1Deployment>("gateway").Spec.Template.Spec.Containers[0].Env.FirstOrDefault(e => e.Name.StartsWith("ConnectionStrings", StringComparison.Ordinal)));
+        Assert.Equal("None", m.Get<V1Service>("silo-gateway").Spec.ClusterIP);
+    }
+
+    [Fact]
+    public async Task The_load_client_may_only_pin_the_two_HPAs_and_read_the_two_deployments()
+    {
+        var m = await Manifests.RenderAsync("eks");
+        var role = m.Get<V1Role>("loadclient");
+        Assert.All(role.Rules, r => Assert.Equal(["gateway", "silo"], r.ResourceNames.Order()));
+        Assert.Equal(["get", "patch"], role.Rules.Single(r => r.Resources.Contains("horizontalpodautoscalers")).Verbs.Order());
+        Assert.Equal(["get"], role.Rules.Single(r => r.Resources.Contains("deployments")).Verbs);
+        Assert.Equal(2, role.Rules.Count);
+    }
+
+    [Theory]
+    [InlineData("Silo")]
+    [InlineData("Gateway")]
+    [InlineData("LoadClient")]
+    public void Dockerfiles_are_multi_stage_non_root_and_chiseled(string project)
+    {
+        var lines = File.ReadAllLines(Path.Combine(Manifests.K8sDir, "..", project, "Dockerfile"));
+        var froms = lines.Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, froms.Count);
+        Assert.Contains("sdk:10.0", froms[0], StringComparison.Ordinal);
+        Assert.Contains("-chiseled", froms[1], StringComparison.Ordinal);
+        Assert.Contains("USER 1654", lines);
+        Assert.Contains(lines, l => l.StartsWith("COPY --from=build", StringComparison.Ordinal));
+    }
+}
