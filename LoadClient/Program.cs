@@ -79,11 +79,49 @@ Command ExperimentCommand(string name, string description)
     return command;
 }
 
+var k8sNamespace = new Option<string>("--namespace") { Description = "namespace of the Orderly deployment", DefaultValueFactory = _ => "orderly" };
+var k8sTarget = new Option<string?>("--target") { Description = "base URL to load (the ALB); default $ORDERLY_TARGET" };
+var k8sMinutes = new Option<int>("--minutes") { Description = "how long to run", DefaultValueFactory = _ => 10 };
+var k8sPeriod = new Option<int>("--period-seconds") { Description = "sine period of sessions and replicas", DefaultValueFactory = _ => 300 };
+var k8sMin = new Option<int>("--min-replicas") { DefaultValueFactory = _ => 2 };
+var k8sMax = new Option<int>("--max-replicas") { DefaultValueFactory = _ => 6 };
+var k8sProfile = new Option<string>("--profile") { Description = "label for the results: what the cluster runs", DefaultValueFactory = _ => "graceful" };
+k8sProfile.AcceptOnlyFromAmong("graceful", "naive");
+var kubernetes = new Command("k8s", "the experiment in a Kubernetes cluster: load through the ALB, replicas on a sine wave via the HPAs")
+{
+    k8sNamespace, k8sTarget, k8sMinutes, k8sPeriod, k8sMin, k8sMax, k8sProfile, sessions, outDir, seed,
+};
+kubernetes.SetAction(async (parse, ct) => await Run(async _ =>
+{
+    var target = parse.GetValue(k8sTarget) ?? Environment.GetEnvironmentVariable("ORDERLY_TARGET")
+        ?? throw new ClusterException("give --target or ORDERLY_TARGET (the ALB's URL)");
+    if (parse.GetValue(k8sMin) < 2 || parse.GetValue(k8sMax) < parse.GetValue(k8sMin))
+        throw new ClusterException("--min-replicas must be at least 2 and --max-replicas at least --min-replicas");
+    var config = global::k8s.KubernetesClientConfiguration.IsInCluster()
+        ? global::k8s.KubernetesClientConfiguration.InClusterConfig()
+        : global::k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile();
+    using var client = new global::k8s.Kubernetes(config);
+    await new Orderly.LoadClient.Kubernetes.KubernetesExperiment(client, Console.Out).RunAsync(new Orderly.LoadClient.Kubernetes.KubernetesOptions
+    {
+        Target = new Uri(target),
+        Namespace = parse.GetValue(k8sNamespace)!,
+        OutDir = parse.GetValue(outDir) ?? "results",
+        Profile = parse.GetValue(k8sProfile)!,
+        Duration = TimeSpan.FromMinutes(parse.GetValue(k8sMinutes)),
+        Period = TimeSpan.FromSeconds(parse.GetValue(k8sPeriod)),
+        Sessions = parse.GetValue(sessions),
+        MinReplicas = parse.GetValue(k8sMin),
+        MaxReplicas = parse.GetValue(k8sMax),
+        Seed = parse.GetValue(seed),
+    }, ct);
+}, needsCluster: false));
+
 var root = new RootCommand("Orderly load client and local cluster runner")
 {
     up, down, status,
     ExperimentCommand("experiment", "run the scale-down experiment"),
     ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report"),
+    kubernetes,
 };
 return await root.Parse(args).InvokeAsync();
 
@@ -91,11 +129,11 @@ static string ConnectionString() =>
     Environment.GetEnvironmentVariable("ORDERLY_DB") is { Length: > 0 } cs ? cs
         : throw new ClusterException("ORDERLY_DB is not set (./orderly sets it to the throwaway Postgres)");
 
-static async Task<int> Run(Func<LocalCluster, Task> action)
+static async Task<int> Run(Func<LocalCluster, Task> action, bool needsCluster = true)
 {
     try
     {
-        await action(new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out));
+        await action(needsCluster ? new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out) : null!);
         return 0;
     }
     catch (ClusterException e)

@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Orderly.LoadClient.Load;
+
+namespace Orderly.LoadClient.Experiment;
+
+/// <summary>
+/// Verification through the public API, for places where the load client may not reach the database
+/// (Kubernetes): every acknowledged order must read back at (at least) the version its user was told.
+/// </summary>
+public static class HttpVerifier
+{
+    public static async Task<Verification> VerifyAsync(Uri target, IReadOnlyCollection<AcknowledgedOrder> acknowledged, CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
+        var problems = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(acknowledged, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (order, ct) =>
+        {
+            using var response = await http.GetAsync($"/orders/{order.Id}", ct);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                problems.Add($"lost: {order.Id} acknowledged at version {order.Version}, not found");
+                return;
+            }
+            response.EnsureSuccessStatusCode();
+            var version = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("version").GetInt32();
+            if (version < order.Version)
+                problems.Add($"lost: {order.Id} acknowledged at version {order.Version}, reads version {version}");
+        });
+        // Duplicates need the orders table (one Idempotency-Key, several rows): not visible through the API.
+        return new Verification(problems.Count, Duplicated: -1, [.. problems.Take(10)]);
+    }
+}
