@@ -5,6 +5,7 @@ using Orderly.Gateway.Hosting;
 using Orderly.Gateway.Orders;
 using Orderly.ServiceDefaults.Health;
 using Orderly.ServiceDefaults.Hosting;
+using Orderly.ServiceDefaults.Observability;
 
 return await FailFast.RunAsync("gateway", async () =>
 {
@@ -23,5 +24,6 @@ return await FailFast.RunAsync("gateway", async () =>
     app.MapHealthEndpoints();
     app.MapOrders();
     app.MapOpenApi();
+    app.MapOrderlyMetrics();
     await app.RunAsync();
 });

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Orderly.Gateway.Errors;
+using Orderly.ServiceDefaults.Observability;
 using Orderly.ServiceDefaults.Shutdown;
 using Orleans.Storage;
 using Polly;
@@ -46,14 +47,41 @@ public sealed class GrainCallOptions : IValidatableObject
 /// leaving or gone, rejected messages, broken connections, timeouts) are retried within the budget —
 /// safe because every mutating command carries an id the grain remembers. Naive: one attempt.
 /// </summary>
-public sealed partial class GrainCalls(ResiliencePipelineProvider<string> pipelines)
+public sealed partial class GrainCalls(ResiliencePipelineProvider<string> pipelines, OrderlyMetrics metrics)
 {
     public const string PipelineName = "grain-calls";
 
+    /// <summary>How many retries one call needed; set by the retry strategy, read when the call ends.</summary>
+    internal static readonly ResiliencePropertyKey<int> Retries = new("orderly.retries");
+
     private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(PipelineName);
 
-    public ValueTask<T> Run<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
-        _pipeline.ExecuteAsync(static async (call, ct) => await call(ct), call, cancellationToken);
+    public async ValueTask<T> Run<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            var outcome = await _pipeline.ExecuteOutcomeAsync(static async (ctx, call) =>
+            {
+                try
+                {
+                    return Outcome.FromResult(await call(ctx.CancellationToken));
+                }
+                catch (Exception e)
+                {
+                    return Outcome.FromException<T>(e);
+                }
+            }, context, call);
+            if (context.Properties.GetValue(Retries, 0) > 0)
+                metrics.GrainCallOutcomes.Add(1, new KeyValuePair<string, object?>("outcome", outcome.Exception is null ? "recovered" : "exhausted"));
+            outcome.ThrowIfException();
+            return outcome.Result!;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
 
     /// <summary>Failures a retry can fix. Never the caller's own cancellation.</summary>
     public static bool IsRetryable(Exception e) =>
@@ -78,6 +106,7 @@ public static class GrainCallsRegistration
                 return; // naive: framework default, a single attempt
             var o = context.ServiceProvider.GetRequiredService<IOptions<GrainCallOptions>>().Value;
             var log = context.ServiceProvider.GetRequiredService<ILogger<GrainCalls>>();
+            var metrics = context.ServiceProvider.GetRequiredService<OrderlyMetrics>();
             pipeline
                 .AddTimeout(TimeSpan.FromSeconds(o.BudgetSeconds))
                 .AddRetry(new RetryStrategyOptions
@@ -91,6 +120,8 @@ public static class GrainCallsRegistration
                     OnRetry = args =>
                     {
                         var failure = args.Outcome.Exception?.GetType().Name ?? "no result";
+                        args.Context.Properties.Set(GrainCalls.Retries, args.AttemptNumber + 1);
+                        metrics.GrainCallRetries.Add(1, new KeyValuePair<string, object?>("error.type", failure));
                         GrainCalls.LogRetry(log, args.AttemptNumber + 1, failure, args.RetryDelay);
                         return ValueTask.CompletedTask;
                     },

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Observability;
 using Orderly.ServiceDefaults.Shutdown;
 
 namespace Orderly.Gateway.Hosting;
@@ -66,6 +67,7 @@ public static class GatewayHostExtensions
     public static WebApplication UseDrainingConnectionClose(this WebApplication app)
     {
         var state = app.Services.GetRequiredService<ShutdownState>();
+        var metrics = app.Services.GetRequiredService<OrderlyMetrics>();
         app.Use(async (http, next) =>
         {
             state.EnterRequest();
@@ -75,6 +77,7 @@ public static class GatewayHostExtensions
                 {
                     http.Response.Headers.Connection = "close";
                     state.CountServedWhileDraining();
+                    metrics.RequestsWhileDraining.Add(1);
                 }
                 await next(http);
             }

@@ -5,6 +5,7 @@ using RequestSizeLimitAttribute = Microsoft.AspNetCore.Mvc.RequestSizeLimitAttri
 using Microsoft.Extensions.Options;
 using Orderly.Gateway.Cluster;
 using Orderly.Gateway.Hosting;
+using Orderly.ServiceDefaults.Observability;
 using Orderly.Grains.Orders;
 using static Orderly.Gateway.Orders.HttpConventions;
 
@@ -50,7 +51,7 @@ public static class OrderApi
     }
 
     public static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ProblemHttpResult>> Place(
-        PlaceOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls)
+        PlaceOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
         if (ReadIdempotencyKey(http) is { Error: { } error })
             return BadRequest(error);
@@ -66,7 +67,7 @@ public static class OrderApi
         var body = OrderResponse.From(result.Order);
         return result.Outcome switch
         {
-            PlaceOutcome.Created => TypedResults.Created($"/orders/{id}", body),
+            PlaceOutcome.Created => Created(metrics, id, body),
             PlaceOutcome.AlreadyPlaced => TypedResults.Ok(body),
             _ => Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused",
                 $"The {IdempotencyKeyHeader} was already used for a different order body."),
@@ -86,7 +87,7 @@ public static class OrderApi
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Update(
-        string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls)
+        string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
         if (request.Items is null && request.DeliveryAddress is null)
             return BadRequest("Nothing to change: give items and/or deliveryAddress.");
@@ -99,11 +100,11 @@ public static class OrderApi
             request.DeliveryAddress,
             target.ExpectedVersion);
         var grain = cluster.GetGrain<IOrderGrain>(target.OrderId);
-        return MapCommand(await calls.Run(ct => grain.Update(command, ct), http.RequestAborted), target.OrderId, http);
+        return MapCommand(await calls.Run(ct => grain.Update(command, ct), http.RequestAborted), target.OrderId, http, metrics, "update");
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ChangeStatus(
-        string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls)
+        string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
         if (request.Status is not { } status || status == OrderStatus.Placed)
             return BadRequest("status must be one of: packed, shipped, delivered, cancelled.");
@@ -112,7 +113,7 @@ public static class OrderApi
             return problem;
         var command = new ChangeStatus(CommandIdFor(target.OrderId, target.Key, $"status:{status}"), status, target.ExpectedVersion);
         var grain = cluster.GetGrain<IOrderGrain>(target.OrderId);
-        return MapCommand(await calls.Run(ct => grain.ChangeStatus(command, ct), http.RequestAborted), target.OrderId, http);
+        return MapCommand(await calls.Run(ct => grain.ChangeStatus(command, ct), http.RequestAborted), target.OrderId, http, metrics, "status");
     }
 
     /// <summary>What a command on one order needs from the request: the id, the idempotency key, If-Match.</summary>
@@ -152,10 +153,18 @@ public static class OrderApi
             page.Next is null ? null : EncodeCursor(page.Next)));
     }
 
-    private static Results<Ok<OrderResponse>, ProblemHttpResult> MapCommand(CommandResult result, Guid id, HttpContext http)
+    private static Created<OrderResponse> Created(OrderlyMetrics metrics, Guid id, OrderResponse body)
+    {
+        metrics.OrdersPlaced.Add(1);
+        return TypedResults.Created($"/orders/{id}", body);
+    }
+
+    private static Results<Ok<OrderResponse>, ProblemHttpResult> MapCommand(CommandResult result, Guid id, HttpContext http, OrderlyMetrics metrics, string operation)
     {
         if (result.Order is { } order)
             http.Response.Headers.ETag = ETagOf(order.Version);
+        if (result.Outcome == CommandOutcome.Applied)
+            metrics.OrdersUpdated.Add(1, new KeyValuePair<string, object?>("operation", operation));
         return result.Outcome switch
         {
             CommandOutcome.Applied => TypedResults.Ok(OrderResponse.From(result.Order!)),

@@ -16,6 +16,8 @@ public static class HaproxyConfig
     public const int UnhealthyThreshold = 2;
     public const int IdleTimeoutSeconds = 60;
 
+    private const string DenyOperatorPaths = "http-request deny deny_status 404 if { path_beg /metrics /dashboard }";
+
     public static string Render(ClusterLayout layout, ClusterSpec spec)
     {
         var gateways = spec.Gateways;
@@ -50,6 +52,8 @@ public static class HaproxyConfig
 
             frontend alb
                 bind 127.0.0.1:{ClusterLayout.HaproxyPort}
+                # Operator surfaces are never reachable through the load balancer.
+                {DenyOperatorPaths}
                 default_backend gateways
 
             backend gateways

@@ -4,12 +4,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orderly.ServiceDefaults.Database;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Observability;
 
 namespace Orderly.ServiceDefaults.Hosting;
 
 public static class DefaultsExtensions
 {
-    /// <summary>What every Orderly host starts with: one-line UTC logs, the database (unless it needs none), readiness state.</summary>
+    /// <summary>What every Orderly host starts with: one-line UTC logs, the database (unless it needs none), readiness state, metrics.</summary>
     public static IHostApplicationBuilder AddOrderlyDefaults(this IHostApplicationBuilder builder, bool withDatabase = true)
     {
         builder.Logging.ClearProviders();
@@ -24,6 +25,7 @@ public static class DefaultsExtensions
         if (withDatabase)
             builder.AddOrderlyDatabase();
         builder.Services.AddReadiness();
+        builder.AddOrderlyMetrics();
         builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Observability;
 
 namespace Orderly.ServiceDefaults.Shutdown;
 
@@ -19,6 +20,7 @@ public sealed partial class GracefulLifetime(
     ShutdownState state,
     IOptions<ShutdownOptions> options,
     TimeProvider time,
+    OrderlyMetrics metrics,
     ILogger<GracefulLifetime> log) : IHostLifetime, IDisposable
 {
     private readonly List<PosixSignalRegistration> _registrations = [];
@@ -29,8 +31,17 @@ public sealed partial class GracefulLifetime(
     {
         foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
             _registrations.Add(PosixSignalRegistration.Create(signal, OnSignal));
-        lifetime.ApplicationStopping.Register(() => LogStopping(_sinceSignal.ElapsedMilliseconds, state.InFlight));
-        lifetime.ApplicationStopped.Register(() => LogStopped(_sinceSignal.ElapsedMilliseconds));
+        var stopping = new Stopwatch();
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            stopping.Start();
+            LogStopping(_sinceSignal.ElapsedMilliseconds, state.InFlight);
+        });
+        lifetime.ApplicationStopped.Register(() =>
+        {
+            metrics.ShutdownPhaseDuration.Record(stopping.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", "stop"));
+            LogStopped(_sinceSignal.ElapsedMilliseconds);
+        });
         return Task.CompletedTask;
     }
 
@@ -64,6 +75,7 @@ public sealed partial class GracefulLifetime(
         {
             // second signal: stop now
         }
+        metrics.ShutdownPhaseDuration.Record(_sinceSignal.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", "drain"));
         LogDrainEnded(_sinceSignal.ElapsedMilliseconds, state.ServedWhileDraining);
         lifetime.StopApplication();
     }

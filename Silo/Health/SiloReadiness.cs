@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Observability;
 
 namespace Orderly.Silo.Hosting;
 
@@ -26,7 +27,7 @@ internal sealed class SiloReadiness(Readiness readiness) : ILifecycleParticipant
 /// deactivated and the gateway stops taking client messages (BecomeActive), then messaging and
 /// membership wind down and the silo leaves the cluster.
 /// </summary>
-internal sealed partial class SiloShutdownLog(ILogger<SiloShutdownLog> log) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class SiloShutdownLog(ILogger<SiloShutdownLog> log, OrderlyMetrics metrics) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly Stopwatch _stopping = new();
 
@@ -40,11 +41,13 @@ internal sealed partial class SiloShutdownLog(ILogger<SiloShutdownLog> log) : IL
         });
         lifecycle.Subscribe(nameof(SiloShutdownLog), ServiceLifecycleStage.BecomeActive - 10, _ => Task.CompletedTask, _ =>
         {
+            metrics.ShutdownPhaseDuration.Record(_stopping.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", "grain_deactivation"));
             LogGrainsDeactivated(_stopping.ElapsedMilliseconds);
             return Task.CompletedTask;
         });
         lifecycle.Subscribe(nameof(SiloShutdownLog), ServiceLifecycleStage.RuntimeInitialize - 1, _ => Task.CompletedTask, _ =>
         {
+            metrics.ShutdownPhaseDuration.Record(_stopping.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("phase", "silo_stop"));
             LogLeft(_stopping.ElapsedMilliseconds);
             return Task.CompletedTask;
         });

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orderly.Grains.Orders;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Observability;
+using Orleans.Dashboard;
 using Orderly.ServiceDefaults.Shutdown;
 using Orderly.Silo.Storage;
 using Orleans.Configuration;
@@ -13,7 +15,7 @@ public static class SiloHostingExtensions
 {
     public const string OrderStorage = "orders";
 
-    /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source.</summary>
+    /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source, the Orleans Dashboard.</summary>
     public static WebApplicationBuilder AddOrderlySilo(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -35,6 +37,7 @@ public static class SiloHostingExtensions
             silo.AddOrderlyClustering();
             silo.AddOrderlyStorage();
             silo.AddShutdownTracking(ShutdownHosting.IsGraceful(builder));
+            silo.AddDashboard();
             // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
         });
@@ -88,6 +91,8 @@ public static class SiloHostingExtensions
     public static WebApplication MapSiloManagement(this WebApplication app)
     {
         app.MapHealthEndpoints();
+        app.MapOrderlyMetrics();
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
         return app;
     }
 }

@@ -62,11 +62,23 @@ public static class Invariants
             Require(grace <= limits.ClusterAutoscalerDrainSeconds, $"{name} grace {grace}s exceeds the cluster autoscaler's {limits.ClusterAutoscalerDrainSeconds}s");
         }
 
-        // Only the gateway is routed through the ALB: no Ingress backend reaches a silo port.
+        // Only the gateway is routed through the ALB (other backends may only be fixed-response actions),
+        // and /metrics and /dashboard are answered by the ALB itself.
         foreach (var ingress in m.All<V1Ingress>())
         {
+            var annotations = ingress.Metadata.Annotations ?? new Dictionary<string, string>();
             foreach (var path in ingress.Spec.Rules.SelectMany(r => r.Http.Paths))
-                Require(path.Backend.Service.Name == "gateway", $"Ingress {ingress.Metadata.Name} routes to {path.Backend.Service.Name}");
+            {
+                var backend = path.Backend.Service;
+                var isAction = backend.Port.Name == "use-annotation"
+                    && annotations.TryGetValue($"alb.ingress.kubernetes.io/actions.{backend.Name}", out var action)
+                    && action.Contains("fixed-response", StringComparison.Ordinal);
+                Require(backend.Name == "gateway" || isAction, $"Ingress {ingress.Metadata.Name} routes {path.Path} to {backend.Name}");
+                if (path.Path is "/metrics" or "/dashboard")
+                    Require(isAction, $"Ingress {ingress.Metadata.Name} sends {path.Path} to a backend");
+            }
+            foreach (var hidden in new[] { "/metrics", "/dashboard" })
+                Require(ingress.Spec.Rules.SelectMany(r => r.Http.Paths).Any(p => p.Path == hidden), $"Ingress {ingress.Metadata.Name} does not block {hidden}");
         }
         Require(!m.All<V1Service>().Any(s => s.Spec.Ports.Any(p => p.TargetPort?.Value is "management" or "5200") && s.Spec.Type is "LoadBalancer" or "NodePort"),
             "a Service exposes the silo management port outside the cluster");
