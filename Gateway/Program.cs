@@ -21,6 +21,7 @@ return await FailFast.RunAsync("gateway", async () =>
     var app = builder.Build();
     app.UseDrainingConnectionClose();
     app.UseOrderlyProblems();
+    app.UseRequestTimeouts();
     app.MapHealthEndpoints();
     app.MapOrders();
     app.MapOpenApi();

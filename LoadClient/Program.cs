@@ -116,12 +116,33 @@ kubernetes.SetAction(async (parse, ct) => await Run(async _ =>
     }, ct);
 }, needsCluster: false));
 
+var siloKills = new Option<int>("--silo-kills") { Description = "how many times to SIGKILL a silo", DefaultValueFactory = _ => 5 };
+var settle = new Option<int>("--settle-seconds") { Description = "load after each fault before the next", DefaultValueFactory = _ => 20 };
+var chaos = new Command("chaos", "the fault matrix under load: silo and gateway SIGKILL, Postgres restart, HAProxy reload, paused silo") { siloKills, settle, sessions };
+chaos.SetAction(async (parse, ct) => await Run(async cluster =>
+{
+    var pgData = Path.Combine(cluster.Layout.State, "pg");
+    var results = await new Orderly.LoadClient.Chaos.ChaosRunner(cluster.Layout, Console.Out).RunAsync(new Orderly.LoadClient.Chaos.ChaosOptions
+    {
+        ConnectionString = ConnectionString(),
+        // Only the throwaway Postgres is ours to restart.
+        PostgresData = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1" && Directory.Exists(pgData) ? pgData : null,
+        SiloKills = parse.GetValue(siloKills),
+        Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+        Sessions = parse.GetValue(sessions),
+    }, ct);
+    var whole = results[^1];
+    if (whole.Lost > 0 || whole.Duplicated > 0)
+        throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
+}));
+
 var root = new RootCommand("Orderly load client and local cluster runner")
 {
     up, down, status,
     ExperimentCommand("experiment", "run the scale-down experiment"),
     ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report"),
     kubernetes,
+    chaos,
 };
 return await root.Parse(args).InvokeAsync();
 

@@ -19,6 +19,18 @@ public sealed class GatewayHostOptions : IValidatableObject
     [Range(4 * 1024, 1024 * 1024)]
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 
+    /// <summary>A client must finish sending request headers within this (slow-loris guard); else 408 and the connection closes.</summary>
+    [Range(1, 300)]
+    public int RequestHeadersTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>A request may take this long in all (above the grain-call budget); past it, 503 with Retry-After.</summary>
+    [Range(1, 600)]
+    public int RequestTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>Open connections at most; more wait in the accept queue. HTTP/1.1 serves one request at a time per connection.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxConcurrentConnections { get; set; } = 10_000;
+
     /// <summary>The load balancer's idle timeout (ALB default 60 s; the local HAProxy uses the same).</summary>
     [Range(1, 4000)]
     public int LoadBalancerIdleTimeoutSeconds { get; set; } = 60;
@@ -54,8 +66,27 @@ public static class GatewayHostExtensions
                 k.Limits.MaxRequestBodySize = o.Value.MaxRequestBodyBytes;
                 k.Limits.MaxRequestHeadersTotalSize = o.Value.MaxRequestHeadersBytes;
                 k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(o.Value.KeepAliveTimeoutSeconds);
+                k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(o.Value.RequestHeadersTimeoutSeconds);
+                k.Limits.MaxConcurrentConnections = o.Value.MaxConcurrentConnections;
+                k.Limits.MaxConcurrentUpgradedConnections = 0;
             });
         builder.AddOrderlyShutdown(defaultDrainSeconds: 15);
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>()
+            .Configure<IOptions<GatewayHostOptions>>((t, o) => t.DefaultPolicy = new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
+            {
+                Timeout = TimeSpan.FromSeconds(o.Value.RequestTimeoutSeconds),
+                TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
+                WriteTimeoutResponse = async http =>
+                {
+                    http.Response.Headers.RetryAfter = "1";
+                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = http,
+                        ProblemDetails = { Status = 503, Title = "Temporarily unavailable", Detail = "The request took too long; retry shortly." },
+                    });
+                },
+            });
         builder.Services.AddHostedService<ReadyWhenStarted>();
         return builder;
     }

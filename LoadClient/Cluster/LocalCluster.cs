@@ -132,6 +132,15 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         await WaitReadyAsync(process, new Uri(ClusterLayout.FrontEndUrl, "/health/ready"), cancellationToken);
     }
 
+    /// <summary>Reloads HAProxy the way operators do: a new process takes the ports over (-sf) and the old one finishes its connections.</summary>
+    public async Task ReloadHaproxyAsync()
+    {
+        var old = Started["haproxy"];
+        var process = Started["haproxy"] = ManagedProcess.Start(layout, "haproxy", "haproxy", ["-db", "-f", layout.HaproxyConfig, "-sf", old.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await WaitReadyAsync(process, new Uri(ClusterLayout.FrontEndUrl, "/health/ready"), CancellationToken.None);
+        await old.WaitForExitAsync(TimeSpan.FromSeconds(70));
+    }
+
     /// <summary>Stops everything with a pid file except Postgres (the entry script owns it): HAProxy, then gateways, then silos.</summary>
     public async Task DownAsync()
     {

@@ -21,6 +21,10 @@ public sealed class SecondBucket
 {
     private long _requests;
     private long _failures;
+    private long _retryAfter503;
+
+    /// <summary>503 answers that told the client when to retry (Retry-After).</summary>
+    public long RetryAfter503 => Interlocked.Read(ref _retryAfter503);
 
     public ConcurrentDictionary<string, long> ByKind { get; } = new();
     public ConcurrentDictionary<int, long> ByStatus { get; } = new();
@@ -32,7 +36,7 @@ public sealed class SecondBucket
     public long Requests => Interlocked.Read(ref _requests);
     public long Failures => Interlocked.Read(ref _failures);
 
-    public void Add(long micros, string? failureKind, int? status)
+    public void Add(long micros, string? failureKind, int? status, bool retryAfter = false)
     {
         Interlocked.Increment(ref _requests);
         Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
@@ -42,6 +46,8 @@ public sealed class SecondBucket
         ByKind.AddOrUpdate(failureKind, 1, (_, n) => n + 1);
         if (status is { } s)
             ByStatus.AddOrUpdate(s, 1, (_, n) => n + 1);
+        if (status == 503 && retryAfter)
+            Interlocked.Increment(ref _retryAfter503);
     }
 
     public double P99Ms => Requests == 0 ? 0 : Latency.GetValueAtPercentile(99) / 1000.0;
@@ -65,10 +71,10 @@ public sealed class RunMetrics(TimeProvider time)
         _seconds.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value));
 
     /// <summary>Records one request, attributed to the second it started in.</summary>
-    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null)
+    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null, bool retryAfter = false)
     {
         var micros = (long)took.TotalMicroseconds;
-        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status);
+        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status, retryAfter);
         Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
     }
 }

@@ -31,7 +31,11 @@ public sealed record LoadOptions
 }
 
 /// <summary>An order a user was told about (2xx), with the version the answer carried.</summary>
-public sealed record AcknowledgedOrder(Guid Id, string CustomerId, string IdempotencyKey, int Version);
+public sealed record AcknowledgedOrder(Guid Id, string CustomerId, string IdempotencyKey, int Version)
+{
+    /// <summary>Second of the run when the user was last told about this order.</summary>
+    public int AtSecond { get; init; }
+}
 
 /// <summary>
 /// Closed-loop virtual users, like the original load simulator: each places an order, reads it,
@@ -171,7 +175,7 @@ public sealed class SessionLoad : IAsyncDisposable
             var status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
             {
-                _metrics.Record(startedAt, took, status >= 500 ? FailureKind.Http5xx : FailureKind.Http4xx, status);
+                _metrics.Record(startedAt, took, status >= 500 ? FailureKind.Http5xx : FailureKind.Http4xx, status, response.Headers.RetryAfter is not null);
                 return null;
             }
             _metrics.Record(startedAt, took, null);
@@ -181,8 +185,9 @@ public sealed class SessionLoad : IAsyncDisposable
             var id = doc.RootElement.GetProperty("id").GetGuid();
             var version = doc.RootElement.GetProperty("version").GetInt32();
             var key = idempotencyKey ?? Acknowledged.GetValueOrDefault(id)?.IdempotencyKey ?? "";
-            Acknowledged.AddOrUpdate(id, new AcknowledgedOrder(id, customer, key, version),
-                (_, old) => old with { Version = Math.Max(old.Version, version) });
+            var second = (int)startedAt.TotalSeconds;
+            Acknowledged.AddOrUpdate(id, new AcknowledgedOrder(id, customer, key, version) { AtSecond = second },
+                (_, old) => old with { Version = Math.Max(old.Version, version), AtSecond = second });
             return id;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)

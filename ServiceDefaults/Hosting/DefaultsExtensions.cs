@@ -16,6 +16,8 @@ public static class DefaultsExtensions
         builder.Logging.ClearProviders();
         // Start-up failures are reported once, on one line, by FailFast; the host would add a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        // Polly reports every attempt at Information; Orderly logs its retries itself.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -65,7 +65,13 @@ public sealed class ClusterUnderTest : IAsyncDisposable
             .Select(a => $"{a.Key} acknowledged at v{a.Value}, stored {(stored.TryGetValue(a.Key, out var v) ? $"v{v}" : "nowhere")}")];
     }
 
-    public string Log(string name) => File.ReadAllText(Cluster.Layout.LogFile(name));
+    /// <summary>This run's part of a process log (logs are appended to across runs).</summary>
+    public string Log(string name)
+    {
+        var text = File.ReadAllText(Cluster.Layout.LogFile(name));
+        var start = text.LastIndexOf($" starting {name}\n", StringComparison.Ordinal);
+        return start < 0 ? text : text[start..];
+    }
 
     public async ValueTask DisposeAsync()
     {
