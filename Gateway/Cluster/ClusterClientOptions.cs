@@ -53,6 +53,8 @@ public static partial class ClusterClientExtensions
             else
                 client.UseAdoNetClustering(o => o.Invariant = "Npgsql");
             client.UseConnectionRetryFilter<ConnectUntilDeadline>();
+            // Storage errors from a silo arrive as themselves, so they can be told apart and retried.
+            client.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         });
         if (!dns)
         {

@@ -111,7 +111,8 @@ public static class GrainCallsRegistration
                 .AddTimeout(TimeSpan.FromSeconds(o.BudgetSeconds))
                 .AddRetry(new RetryStrategyOptions
                 {
-                    ShouldHandle = new PredicateBuilder().Handle<Exception>(GrainCalls.IsRetryable),
+                    ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
+                        && (GrainCalls.IsRetryable(e) || (e is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested))),
                     MaxRetryAttempts = o.MaxRetries,
                     BackoffType = DelayBackoffType.Exponential,
                     UseJitter = true,

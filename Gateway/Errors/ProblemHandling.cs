@@ -27,10 +27,15 @@ public static class ProblemHandling
         return services;
     }
 
-    /// <summary>Cluster failures a retry can fix: a silo left, a connection broke, a call timed out.</summary>
+    /// <summary>
+    /// Failures a retry can fix: a silo left or froze, a connection broke, a call timed out, placement
+    /// or directory registration raced a membership change, the database was briefly away. Every
+    /// mutating command is idempotent, so retrying any of these is safe.
+    /// </summary>
     public static bool IsTransientClusterFailure(Exception e) => e is SiloUnavailableException
         or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException
-        or GatewayTooBusyException or ClientNotAvailableException or Polly.Timeout.TimeoutRejectedException;
+        or GatewayTooBusyException or ClientNotAvailableException or Polly.Timeout.TimeoutRejectedException
+        or OrleansException or Npgsql.NpgsqlException;
 
     private sealed class ExpectedFailureHandler(IProblemDetailsService problems, IOptions<GatewayHostOptions> options) : IExceptionHandler
     {
@@ -44,6 +49,9 @@ public static class ProblemHandling
                     (400, "Invalid request body", Describe(json)),
                 BadHttpRequestException bad =>
                     (bad.StatusCode, "Invalid request", bad.Message),
+                // Canceled without the client going away: Orleans gave up (e.g. placement during a membership change).
+                OperationCanceledException when !http.RequestAborted.IsCancellationRequested =>
+                    (503, "Temporarily unavailable", "The order service is briefly unavailable; retry shortly."),
                 _ when IsTransientClusterFailure(exception) =>
                     (503, "Temporarily unavailable", "The order service is briefly unavailable; retry shortly."),
                 _ => null,

@@ -38,6 +38,7 @@ public static class SiloHostingExtensions
             silo.AddOrderlyStorage();
             silo.AddShutdownTracking(ShutdownHosting.IsGraceful(builder));
             silo.AddDashboard();
+            silo.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
         });
