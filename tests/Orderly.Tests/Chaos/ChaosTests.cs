@@ -1,0 +1,49 @@
+using Orderly.LoadClient.Chaos;
+using Orderly.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Orderly.Tests.Chaos;
+
+/// <summary>The fault matrix, short: every fault once, under load, then every acknowledged order checked.</summary>
+public sealed class ChaosTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Under_every_fault_no_acknowledged_order_is_lost_or_duplicated_and_failures_are_retryable_503s()
+    {
+        var schema = await TestDatabase.CreateSchemaAsync("chaos");
+        try
+        {
+            var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+            var pg = Path.Combine(layout.State, "pg");
+            using var log = new StringWriter();
+            var results = await new ChaosRunner(layout, log).RunAsync(new ChaosOptions
+            {
+                ConnectionString = schema,
+                PostgresData = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1" && Directory.Exists(pg) ? pg : null,
+                SiloKills = 1,
+                Settle = TimeSpan.FromSeconds(10),
+                Sessions = 6,
+            }, CancellationToken.None);
+            output.WriteLine(log.ToString());
+
+            var whole = results[^1];
+            Assert.Equal(0, whole.Lost);
+            Assert.Equal(0, whole.Duplicated);
+            Assert.True(whole.Requests > 1000, $"too little load: {whole.Requests}");
+            foreach (var fault in results.Where(r => r.Fault is not "whole run" and not "SIGKILL gateway"))
+            {
+                // Behind the gateways, every failure is a 503 telling the client when to come back.
+                Assert.True(fault.FailuresWithoutRetryAfter == 0, $"{fault.Fault}: {fault.FailuresWithoutRetryAfter} failures without Retry-After");
+                Assert.True(fault.RecoverySeconds < 10 + 25, $"{fault.Fault} did not recover");
+            }
+            // A gateway killed outright is the load balancer's to notice: it answers 503 itself until its
+            // health checks mark the target down (ALB-like: 2 × 5 s). Bounded, and then it recovers.
+            var gateway = results.Single(r => r.Fault == "SIGKILL gateway");
+            Assert.True(gateway.RecoverySeconds <= 15, $"gateway kill recovered after {gateway.RecoverySeconds}s");
+        }
+        finally
+        {
+            await TestDatabase.DropSchemaAsync(schema);
+        }
+    }
+}
