@@ -24,7 +24,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
 
     public ManagedProcess this[string name] => Cluster.Started[name];
 
-    public static async Task<ClusterUnderTest> StartAsync(string profile, int silos = 2, int gateways = 2)
+    public static async Task<ClusterUnderTest> StartAsync(string profile, int silos = 2, int gateways = 2, IReadOnlyList<string>? gatewaySettings = null)
     {
         var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
         var cluster = new LocalCluster(layout, TextWriter.Null);
@@ -38,6 +38,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
                 HealthCheckIntervalMs = HealthCheckIntervalMs,
                 HealthCheckTimeoutMs = HealthCheckIntervalMs / 2,
                 GatewayDrainSeconds = GatewayDrainSeconds,
+                GatewaySettings = gatewaySettings ?? [],
             });
         }
         catch
