@@ -39,13 +39,21 @@ public static class Results
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    public static IReadOnlyList<TimelineRow> Timeline(RunMetrics metrics, int seconds) =>
-        [.. Enumerable.Range(0, seconds).Select(s =>
+    /// <summary>One row per second. A second the sampler missed keeps the replicas and sessions of the one before.</summary>
+    public static IReadOnlyList<TimelineRow> Timeline(RunMetrics metrics, int seconds)
+    {
+        var rows = new List<TimelineRow>(seconds);
+        (int Gateways, int Silos, int Sessions) last = default;
+        for (var s = 0; s < seconds; s++)
         {
             var b = metrics[s];
-            return new TimelineRow(s, b.Gateways, b.Silos, b.Sessions, b.Requests, b.Failures,
-                FailureKind.All.ToDictionary(k => k, k => b.ByKind.GetValueOrDefault(k)), Math.Round(b.P99Ms, 2));
-        })];
+            if (b.Sampled)
+                last = (b.Gateways, b.Silos, b.Sessions);
+            rows.Add(new TimelineRow(s, last.Gateways, last.Silos, last.Sessions, b.Requests, b.Failures,
+                FailureKind.All.ToDictionary(k => k, k => b.ByKind.GetValueOrDefault(k)), Math.Round(b.P99Ms, 2)));
+        }
+        return rows;
+    }
 
     /// <summary>The seconds that overlap a scale-down window: from "terminating" until gone and deregistered.</summary>
     public static HashSet<int> WindowSeconds(IEnumerable<EventWindow> windows) =>

@@ -29,9 +29,16 @@ public sealed class SecondBucket
     public ConcurrentDictionary<string, long> ByKind { get; } = new();
     public ConcurrentDictionary<int, long> ByStatus { get; } = new();
     public LongConcurrentHistogram Latency { get; } = new(1, 120_000_000, 2);
-    public int Sessions { get; set; }
-    public int Gateways { get; set; }
-    public int Silos { get; set; }
+    private int _sessions;
+    private int _gateways;
+    private int _silos;
+
+    /// <summary>Whether sessions or replicas were recorded for this second (a sampler can miss one).</summary>
+    public bool Sampled { get; private set; }
+
+    public int Sessions { get => _sessions; set => (_sessions, Sampled) = (value, true); }
+    public int Gateways { get => _gateways; set => (_gateways, Sampled) = (value, true); }
+    public int Silos { get => _silos; set => (_silos, Sampled) = (value, true); }
 
     public long Requests => Interlocked.Read(ref _requests);
     public long Failures => Interlocked.Read(ref _failures);
