@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Orderly.Gateway.Errors;
 using Orderly.ServiceDefaults.Observability;
 using Orderly.ServiceDefaults.Shutdown;
-using Orleans.Storage;
 using Polly;
 using Polly.Registry;
 using Polly.Retry;
@@ -83,9 +82,6 @@ public sealed partial class GrainCalls(ResiliencePipelineProvider<string> pipeli
         }
     }
 
-    /// <summary>Failures a retry can fix. Never the caller's own cancellation.</summary>
-    public static bool IsRetryable(Exception e) =>
-        ProblemHandling.IsTransientClusterFailure(e) || e is InconsistentStateException || e is TimeoutRejectedException;
 
     [LoggerMessage(EventId = 9101, Level = LogLevel.Information, Message = "grain call retry {Attempt} after {Failure}, waiting {Delay}")]
     internal static partial void LogRetry(ILogger logger, int attempt, string failure, TimeSpan delay);
@@ -112,7 +108,7 @@ public static class GrainCallsRegistration
                 .AddRetry(new RetryStrategyOptions
                 {
                     ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
-                        && (GrainCalls.IsRetryable(e) || (e is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested))),
+                        && (ProblemHandling.IsTransientClusterFailure(e) || (e is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested))),
                     MaxRetryAttempts = o.MaxRetries,
                     BackoffType = DelayBackoffType.Exponential,
                     UseJitter = true,

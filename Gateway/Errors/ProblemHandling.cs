@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 using Orderly.Gateway.Hosting;
-using Orleans.Runtime.Messaging;
 using Orleans.Runtime;
 
 namespace Orderly.Gateway.Errors;
@@ -32,10 +31,12 @@ public static class ProblemHandling
     /// or directory registration raced a membership change, the database was briefly away. Every
     /// mutating command is idempotent, so retrying any of these is safe.
     /// </summary>
-    public static bool IsTransientClusterFailure(Exception e) => e is SiloUnavailableException
-        or OrleansMessageRejectionException or ConnectionFailedException or TimeoutException
-        or GatewayTooBusyException or ClientNotAvailableException or Polly.Timeout.TimeoutRejectedException
-        or OrleansException or Npgsql.NpgsqlException;
+    /// <remarks>
+    /// OrleansException covers silo-unavailable, message rejections, connection failures, gateway
+    /// too busy, lost write races (InconsistentStateException) and placement/directory errors.
+    /// </remarks>
+    public static bool IsTransientClusterFailure(Exception e) =>
+        e is OrleansException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Npgsql.NpgsqlException;
 
     private sealed class ExpectedFailureHandler(IProblemDetailsService problems, IOptions<GatewayHostOptions> options) : IExceptionHandler
     {

@@ -1,8 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
-using RequestSizeLimitAttribute = Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute;
-using Microsoft.Extensions.Options;
 using Orderly.Gateway.Cluster;
 using Orderly.Gateway.Hosting;
 using Orderly.ServiceDefaults.Observability;
@@ -38,10 +36,7 @@ public static class OrderApi
 
     public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
     {
-        // The body limit is enforced per endpoint as well as by Kestrel, so it holds behind any server.
-        var limits = app.ServiceProvider.GetRequiredService<IOptions<GatewayHostOptions>>().Value;
-        var orders = app.MapGroup("/orders").WithTags("Orders")
-            .WithMetadata(new RequestSizeLimitAttribute(limits.MaxRequestBodyBytes));
+        var orders = app.MapGroup("/orders").WithTags("Orders");
         orders.MapPost("/", Place).WithName("PlaceOrder");
         orders.MapGet("/", ListByDay).WithName("ListOrdersByDay");
         orders.MapGet("/{id}", Get).WithName("GetOrder");
@@ -53,9 +48,9 @@ public static class OrderApi
     public static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ProblemHttpResult>> Place(
         PlaceOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
-        if (ReadIdempotencyKey(http) is { Error: { } error })
+        var (key, error) = ReadIdempotencyKey(http);
+        if (error is not null)
             return BadRequest(error);
-        var key = ReadIdempotencyKey(http).Key;
         var id = key is null ? OrderIds.New() : OrderIds.FromIdempotencyKey(request.CustomerId, key);
         var command = new PlaceOrder(Guid.CreateVersion7(), request.CustomerId,
             [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))], request.DeliveryAddress, key);

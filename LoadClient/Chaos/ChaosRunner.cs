@@ -32,23 +32,15 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
 {
     public async Task<IReadOnlyList<FaultResult>> RunAsync(ChaosOptions options, CancellationToken cancellationToken)
     {
-        var timings = PodTimings.Graceful;
         var cluster = new LocalCluster(layout, TextWriter.Null);
-        var spec = new ClusterSpec(3, 3, "graceful", options.ConnectionString)
-        {
-            HealthCheckIntervalMs = timings.HealthCheckIntervalSeconds * 1000,
-            HealthCheckTimeoutMs = timings.HealthCheckTimeoutSeconds * 1000,
-            HealthyThreshold = timings.HealthyThreshold,
-            UnhealthyThreshold = timings.UnhealthyThreshold,
-            GatewayDrainSeconds = timings.GatewayDrainSeconds,
-        };
+        var spec = PodTimings.Graceful.Spec(3, 3, "graceful", options.ConnectionString);
         var faults = new List<(string Name, Func<Task> Inject)>();
         for (var i = 1; i <= options.SiloKills; i++)
             faults.Add(($"SIGKILL silo ({i}/{options.SiloKills})", () => KillAndReplaceAsync(cluster, spec, "silo-2", cancellationToken)));
         faults.Add(("SIGKILL gateway", () => KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken)));
         if (options.PostgresData is not null)
             faults.Add(("Postgres restart", () => RestartPostgresAsync(options.PostgresData)));
-        faults.Add(("HAProxy reload", () => ReloadHaproxyAsync(cluster)));
+        faults.Add(("HAProxy reload", cluster.ReloadHaproxyAsync));
         faults.Add(("silo paused past failure detection", () => PauseSiloAsync(cluster, spec, "silo-2", cancellationToken)));
 
         output.WriteLine($"chaos: starting 3 silos, 3 gateways, HAProxy; {faults.Count} faults, {options.Settle.TotalSeconds:0}s of load after each");
@@ -123,7 +115,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         await process.WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
         process.ForgetPidFile();
         // Like a Deployment: a new pod replaces the dead one.
-        var index = int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), CultureInfo.InvariantCulture);
+        var index = ClusterLayout.IndexOf(name);
         if (name.StartsWith("silo", StringComparison.Ordinal))
             await cluster.StartSiloAsync(index, spec, cancellationToken);
         else
@@ -141,7 +133,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         if (await process.WaitForExitAsync(TimeSpan.FromSeconds(30), cancellationToken))
         {
             process.ForgetPidFile();
-            await cluster.StartSiloAsync(int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), CultureInfo.InvariantCulture), spec, cancellationToken);
+            await cluster.StartSiloAsync(ClusterLayout.IndexOf(name), spec, cancellationToken);
         }
     }
 
@@ -157,9 +149,6 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         if (process.ExitCode != 0)
             throw new ClusterException($"Postgres restart failed: {await process.StandardError.ReadToEndAsync()}");
     }
-
-    /// <summary>A configuration reload as operators do it: a new HAProxy takes over the port, the old one finishes its connections.</summary>
-    private static async Task ReloadHaproxyAsync(LocalCluster cluster) => await cluster.ReloadHaproxyAsync();
 
     public static string Table(IReadOnlyList<FaultResult> results)
     {

@@ -45,6 +45,10 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
 
     public static string GatewayName(int i) => $"gateway-{i}";
     public static string SiloName(int i) => $"silo-{i}";
+    /// <summary>The replica index in a process name: 2 for "silo-2".</summary>
+    public static int IndexOf(string name) =>
+        int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture);
+
     public static int GatewayPort(int i) => 5100 + i;
     public static int SiloManagementPort(int i) => 5200 + i;
     public static int SiloPort(int i) => 11111 + i;

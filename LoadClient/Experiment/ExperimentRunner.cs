@@ -41,14 +41,7 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
         var timings = PodTimings.For(profile);
         var schedule = Schedule.Create(options.Events, options.Seed, timings);
         var cluster = new LocalCluster(layout, TextWriter.Null);
-        var spec = new ClusterSpec(options.Silos, options.Gateways, profile, options.ConnectionString)
-        {
-            HealthCheckIntervalMs = timings.HealthCheckIntervalSeconds * 1000,
-            HealthCheckTimeoutMs = timings.HealthCheckTimeoutSeconds * 1000,
-            HealthyThreshold = timings.HealthyThreshold,
-            UnhealthyThreshold = timings.UnhealthyThreshold,
-            GatewayDrainSeconds = timings.GatewayDrainSeconds,
-        };
+        var spec = timings.Spec(options.Silos, options.Gateways, profile, options.ConnectionString);
         output.WriteLine($"── {profile}: starting {options.Silos} silos, {options.Gateways} gateways, HAProxy");
         try
         {

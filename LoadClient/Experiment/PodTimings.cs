@@ -1,3 +1,5 @@
+using Orderly.LoadClient.Cluster;
+
 namespace Orderly.LoadClient.Experiment;
 
 /// <summary>
@@ -39,6 +41,17 @@ public sealed record PodTimings
 
     /// <summary>The naive overlay: no preStop, no drain, default grace, ALB default health checks.</summary>
     public static readonly PodTimings Naive = new();
+
+    /// <summary>A local cluster whose HAProxy checks and gateway drain follow these timings.</summary>
+    public ClusterSpec Spec(int silos, int gateways, string profile, string connectionString) =>
+        new(silos, gateways, profile, connectionString)
+        {
+            HealthCheckIntervalMs = HealthCheckIntervalSeconds * 1000,
+            HealthCheckTimeoutMs = HealthCheckTimeoutSeconds * 1000,
+            HealthyThreshold = HealthyThreshold,
+            UnhealthyThreshold = UnhealthyThreshold,
+            GatewayDrainSeconds = GatewayDrainSeconds,
+        };
 
     public static PodTimings For(string profile) => profile switch
     {

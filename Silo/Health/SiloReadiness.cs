@@ -4,8 +4,11 @@ using Orderly.ServiceDefaults.Observability;
 
 namespace Orderly.Silo.Hosting;
 
-/// <summary>Ready once the silo is active in the cluster; not ready from the first moment it stops.</summary>
-internal sealed class SiloReadiness(Readiness readiness) : ILifecycleParticipant<ISiloLifecycle>
+/// <summary>
+/// Ready once the silo is active in the cluster. Graceful: not ready from the first moment it stops.
+/// Naive: no flip, as a host gets out of the box; the probe answers until the port closes.
+/// </summary>
+internal sealed class SiloReadiness(Readiness readiness, bool flipWhenStopping) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(SiloReadiness), ServiceLifecycleStage.Active,
@@ -16,7 +19,8 @@ internal sealed class SiloReadiness(Readiness readiness) : ILifecycleParticipant
             },
             onStop: _ =>
             {
-                readiness.MarkNotReady("silo stopping");
+                if (flipWhenStopping)
+                    readiness.MarkNotReady("silo stopping");
                 return Task.CompletedTask;
             });
 }
@@ -67,22 +71,8 @@ internal static class SiloReadinessExtensions
 {
     public static ISiloBuilder AddShutdownTracking(this ISiloBuilder silo, bool graceful)
     {
-        // Naive: no readiness flip, as a host gets out of the box; the probe answers until the port closes.
-        if (graceful)
-            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloReadiness>();
-        else
-            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ReadyWhenActive>();
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => new SiloReadiness(sp.GetRequiredService<Readiness>(), graceful));
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloShutdownLog>();
         return silo;
-    }
-
-    private sealed class ReadyWhenActive(Readiness readiness) : ILifecycleParticipant<ISiloLifecycle>
-    {
-        public void Participate(ISiloLifecycle lifecycle) =>
-            lifecycle.Subscribe(nameof(ReadyWhenActive), ServiceLifecycleStage.Active, _ =>
-            {
-                readiness.MarkReady();
-                return Task.CompletedTask;
-            });
     }
 }

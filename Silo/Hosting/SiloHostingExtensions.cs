@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orderly.Grains.Orders;
@@ -27,9 +28,9 @@ public static class SiloHostingExtensions
         // Silos need no drain window: they leave through membership, and gateways retry.
         builder.AddOrderlyShutdown(defaultDrainSeconds: 0);
 
-        // The management port (health now; dashboard and metrics later) is the only HTTP listener.
-        var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.TryParse(host.ListenAddress, out var ip) ? ip : IPAddress.Loopback, host.ManagementPort));
+        // The management port (health, metrics, dashboard) is the only HTTP listener.
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<SiloHostOptions>>((k, h) => k.Listen(h.Value.Listen, h.Value.ManagementPort));
 
         builder.UseOrleans(silo =>
         {

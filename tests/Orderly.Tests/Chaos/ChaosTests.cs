@@ -13,7 +13,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         var schema = await TestDatabase.CreateSchemaAsync("chaos");
         try
         {
-            var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+            var layout = Processes.Layout;
             var pg = Path.Combine(layout.State, "pg");
             using var log = new StringWriter();
             var results = await new ChaosRunner(layout, log).RunAsync(new ChaosOptions

@@ -14,7 +14,7 @@ namespace Orderly.Tests.EndToEnd;
 /// </summary>
 public sealed class OrderlyUpTests : IAsyncLifetime
 {
-    private static readonly ClusterLayout Layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+    private static readonly ClusterLayout Layout = Processes.Layout;
 
     private static Dictionary<string, string?> Env => new()
     {

@@ -16,7 +16,7 @@ public sealed class ShortExperiment : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _schema = await TestDatabase.CreateSchemaAsync("experiment");
-        var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+        var layout = Processes.Layout;
         await new LocalCluster(layout, TextWriter.Null).DownAsync();
         using var output = new StringWriter();
         Summaries = await new ExperimentRunner(layout, output).RunAsync(new ExperimentOptions

@@ -14,7 +14,7 @@ public sealed class DnsDiscoveryTests(GatewayFixture fixture)
     public async Task A_gateway_without_a_database_finds_silos_by_DNS_and_serves_orders()
     {
         var port = FreePorts.Next();
-        var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+        var layout = Processes.Layout;
         var gateway = ManagedProcess.Start(layout, "dns-gateway", "dotnet",
         [
             Processes.GatewayDll, $"--Urls=http://127.0.0.1:{port}",

@@ -74,7 +74,7 @@ public sealed class HostileInputProperties(GatewayFixture fixture)
         using var http = fixture.CreateClient();
         var created = await http.PostAsync("/orders", OrderApiTests.Json(OrderApiTests.OrderBody("c-hostile")));
         var existing = created.Headers.Location!.ToString()["/orders/".Length..];
-        var ordersBefore = await fixture.CountWhereAsync("orders", "1::text", "1");
+        var ordersBefore = await fixture.CountAsync("orders");
         var versionBefore = await Version(existing);
         long accepted201 = 0, total = 0, maxVersionSeen = versionBefore;
 
@@ -128,7 +128,7 @@ public sealed class HostileInputProperties(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
         // Nothing but accepted requests changed anything: every new row is a 201, and the order is at the
         // last version an accepted change reported.
-        Assert.Equal(ordersBefore + accepted201, await fixture.CountWhereAsync("orders", "1::text", "1"));
+        Assert.Equal(ordersBefore + accepted201, await fixture.CountAsync("orders"));
         Assert.Equal(maxVersionSeen, await Version(existing));
     }
 

@@ -68,6 +68,12 @@ public sealed class GatewayFixture : IAsyncLifetime
         await TestDatabase.DropSchemaAsync(ConnectionString);
     }
 
+    public async Task<long> CountAsync(string table)
+    {
+        await using var command = Db.CreateCommand($"SELECT count(*) FROM {table}");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public async Task<long> CountWhereAsync(string table, string column, string value)
     {
         await using var command = Db.CreateCommand($"SELECT count(*) FROM {table} WHERE {column} = @value");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Orderly.LoadClient.Cluster;
 
 namespace Orderly.Tests.Infrastructure;
 
@@ -12,8 +13,12 @@ public static class Processes
     public static string Configuration { get; } =
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
-    public static string SiloDll => TestDatabase.Layout with { Configuration = Configuration } is var l ? l.SiloDll : "";
-    public static string GatewayDll => TestDatabase.Layout with { Configuration = Configuration } is var l ? l.GatewayDll : "";
+    /// <summary>The checkout's layout, pointing at the binaries of this build configuration.</summary>
+    public static ClusterLayout Layout { get; } = TestDatabase.Layout with { Configuration = Configuration };
+
+    public static string SiloDll => Layout.SiloDll;
+    public static string GatewayDll => Layout.GatewayDll;
+    public static string LoadClientDll => Path.Combine(Layout.Root, "LoadClient", "bin", Configuration, "net10.0", "Orderly.LoadClient.dll");
 
     public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, IDictionary<string, string?>? env = null, TimeSpan? timeout = null)
     {

@@ -40,8 +40,7 @@ public sealed class KubernetesModeTests(GatewayFixture fixture)
     [Fact]
     public async Task Kubernetes_mode_without_a_target_stops_with_a_clear_message()
     {
-        var dll = Path.Combine(Path.GetDirectoryName(Processes.GatewayDll)!, "..", "..", "..", "..", "LoadClient", "bin", Processes.Configuration, "net10.0", "Orderly.LoadClient.dll");
-        var result = await Processes.RunAsync("dotnet", [Path.GetFullPath(dll), "k8s"], new Dictionary<string, string?> { ["ORDERLY_TARGET"] = null });
+        var result = await Processes.RunAsync("dotnet", [Processes.LoadClientDll, "k8s"], new Dictionary<string, string?> { ["ORDERLY_TARGET"] = null });
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("give --target or ORDERLY_TARGET", result.Error, StringComparison.Ordinal);
     }

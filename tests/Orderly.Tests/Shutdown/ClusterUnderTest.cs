@@ -1,5 +1,6 @@
-using Npgsql;
 using Orderly.LoadClient.Cluster;
+using Orderly.LoadClient.Experiment;
+using Orderly.LoadClient.Load;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Shutdown;
@@ -26,7 +27,7 @@ public sealed class ClusterUnderTest : IAsyncDisposable
 
     public static async Task<ClusterUnderTest> StartAsync(string profile, int silos = 2, int gateways = 2, IReadOnlyList<string>? gatewaySettings = null)
     {
-        var layout = TestDatabase.Layout with { Configuration = Processes.Configuration };
+        var layout = Processes.Layout;
         var cluster = new LocalCluster(layout, TextWriter.Null);
         await cluster.DownAsync(); // leftovers of an earlier, interrupted run
         var cs = await TestDatabase.CreateSchemaAsync("shutdown");
@@ -49,21 +50,15 @@ public sealed class ClusterUnderTest : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Every acknowledged order is stored at (at least) the version its user was told.</summary>
-    public async Task<List<string>> FindLostOrdersAsync(IReadOnlyDictionary<Guid, int> acknowledged)
+    /// <summary>
+    /// Every acknowledged order is stored at (at least) the version its user was told — the experiment's
+    /// own verifier; an empty list means nothing was lost.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> FindLostOrdersAsync(IReadOnlyDictionary<Guid, int> acknowledged)
     {
-        await using var db = NpgsqlDataSource.Create(ConnectionString);
-        await using var command = db.CreateCommand("SELECT id, version FROM orders WHERE id = ANY(@ids)");
-        command.Parameters.AddWithValue("ids", acknowledged.Keys.ToArray());
-        var stored = new Dictionary<Guid, int>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-                stored[reader.GetGuid(0)] = reader.GetInt32(1);
-        }
-        return [.. acknowledged
-            .Where(a => !stored.TryGetValue(a.Key, out var v) || v < a.Value)
-            .Select(a => $"{a.Key} acknowledged at v{a.Value}, stored {(stored.TryGetValue(a.Key, out var v) ? $"v{v}" : "nowhere")}")];
+        var verification = await Verifier.VerifyAsync(ConnectionString,
+            [.. acknowledged.Select(a => new AcknowledgedOrder(a.Key, "", "", a.Value))], LoadStream.CustomerPrefix);
+        return verification.Examples;
     }
 
     /// <summary>This run's part of a process log (logs are appended to across runs).</summary>

@@ -25,6 +25,9 @@ public sealed class LoadStream : IAsyncDisposable
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
 
+    /// <summary>Every customer id this stream uses starts with it.</summary>
+    public const string CustomerPrefix = "load-";
+
     public LoadStream(int workers = 6)
     {
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) })
@@ -63,7 +66,7 @@ public sealed class LoadStream : IAsyncDisposable
         var step = 0;
         while (!_stop.IsCancellationRequested)
         {
-            var customer = $"load-{worker}";
+            var customer = $"{CustomerPrefix}{worker}";
             var created = await Send(HttpMethod.Post, "/orders",
                 new { customerId = customer, items = new[] { new { sku = "SKU-LOAD", quantity = 1 + (step++ % 5) } }, deliveryAddress = "1 Load St" });
             if (created is null)
