@@ -1,4 +1,4 @@
-// Orderly load client: local cluster runner (up/down/status) and the scale-down experiment (experiment/demo).
+// Orderly load client: local cluster runner (up/down/status), the scale-down experiment (experiment/demo), chaos and bench.
 using System.CommandLine;
 using Orderly.LoadClient.Cluster;
 using Orderly.LoadClient.Experiment;
@@ -136,6 +136,36 @@ chaos.SetAction(async (parse, ct) => await Run(async cluster =>
         throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
 }));
 
+var benchConcurrency = new Option<int>("--concurrency") { Description = "closed-loop callers per system (and pgbench clients)", DefaultValueFactory = _ => 16 };
+var benchSeconds = new Option<int>("--seconds") { Description = "measured seconds per operation (after a 2 s warm-up)", DefaultValueFactory = _ => 8 };
+var benchActivations = new Option<int>("--activations") { Description = "active orders on the silo whose graceful shutdown is timed (0 skips)", DefaultValueFactory = _ => 10_000 };
+var benchEvents = new Option<int>("--events") { Description = "scale-down events for the p99-while-pods-leave measurement (0 skips)", DefaultValueFactory = _ => 2 };
+var benchStrict = new Option<bool>("--strict") { Description = "exit 1 when a target is missed" };
+benchConcurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError("--concurrency must be from 1 to 256"); });
+benchSeconds.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 300) r.AddError("--seconds must be from 1 to 300"); });
+benchActivations.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--activations must be from 0 to 1000000"); });
+benchEvents.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10) r.AddError("--events must be from 0 to 10"); });
+var bench = new Command("bench", "pgbench, the stateless baseline and Orderly (1 and 2 silos) side by side; bench.json, bench.html")
+{
+    outDir, benchConcurrency, benchSeconds, benchActivations, benchEvents, benchStrict,
+};
+bench.SetAction(async (parse, ct) => await Run(async cluster =>
+{
+    var dir = parse.GetValue(outDir) ?? Path.Combine(cluster.Layout.State, "results", "bench-" + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+    var report = await new Orderly.LoadClient.Bench.BenchRunner(cluster.Layout, Console.Out).RunAsync(new Orderly.LoadClient.Bench.BenchOptions
+    {
+        ConnectionString = ConnectionString(),
+        OutDir = Path.GetFullPath(dir),
+        Concurrency = parse.GetValue(benchConcurrency),
+        SecondsPerOperation = parse.GetValue(benchSeconds),
+        Activations = parse.GetValue(benchActivations),
+        ScaleDownEvents = parse.GetValue(benchEvents),
+    }, ct);
+    var missed = report.Targets.Where(t => !t.Met).Select(t => t.Name).ToList();
+    if (missed.Count > 0 && parse.GetValue(benchStrict))
+        throw new ClusterException($"{missed.Count} target(s) missed: {string.Join("; ", missed)}");
+}));
+
 var root = new RootCommand("Orderly load client and local cluster runner")
 {
     up, down, status,
@@ -143,6 +173,7 @@ var root = new RootCommand("Orderly load client and local cluster runner")
     ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report"),
     kubernetes,
     chaos,
+    bench,
 };
 return await root.Parse(args).InvokeAsync();
 

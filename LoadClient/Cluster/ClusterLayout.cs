@@ -42,6 +42,8 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
 
     public string SiloDll => Path.Combine(Root, "Silo", "bin", Configuration, "net10.0", "Orderly.Silo.dll");
     public string GatewayDll => Path.Combine(Root, "Gateway", "bin", Configuration, "net10.0", "Orderly.Gateway.dll");
+    /// <summary>The bench's stateless baseline server (bench/Baseline), not part of the product.</summary>
+    public string BaselineDll => Path.Combine(Root, "bench", "Baseline", "bin", Configuration, "net10.0", "Orderly.Baseline.dll");
 
     public static string GatewayName(int i) => $"gateway-{i}";
     public static string SiloName(int i) => $"silo-{i}";

@@ -112,6 +112,17 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
                 .. spec.GatewaySettings,
             ], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
 
+    /// <summary>
+    /// The bench's stateless baseline in gateway slot <paramref name="i"/>: same port, so the same
+    /// HAProxy configuration fronts it.
+    /// </summary>
+    public Task<ManagedProcess> StartBaselineAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(layout.BaselineDll))
+            throw new ClusterException($"{layout.BaselineDll} is missing; build first (./orderly bench builds)");
+        return StartDotnetAsync($"baseline-{i}", layout.BaselineDll, [$"--Urls={ClusterLayout.GatewayUrl(i)}"], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
+    }
+
     /// <summary>Starts one .NET host like kubelet starts a pod, and waits for its readiness probe.</summary>
     private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken)
     {

@@ -141,6 +141,7 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
             ("scale-down events", s => s.ScaleDownEvents.ToString(CultureInfo.InvariantCulture)),
             ("error rate in scale-down windows", s => s.ScaleDownWindowErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
             ("latency p50 / p99 (ms)", s => $"{s.LatencyMs.P50:0.0} / {s.LatencyMs.P99:0.0}"),
+            ("p99 steady / in windows (ms)", s => $"{s.ScaleDownLatencyMs.SteadyP99:0.0} / {s.ScaleDownLatencyMs.WindowP99:0.0}"),
             ("orders acknowledged", s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture)),
             ("orders lost", s => s.OrdersLost.ToString(CultureInfo.InvariantCulture)),
             ("orders duplicated", s => s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)),

@@ -75,6 +75,7 @@ public static class ReportPage
         Row(html, "error rate inside scale-down windows", runs, s => Verdict(s.ScaleDownWindowErrorRate == 0, Pct(s.ScaleDownWindowErrorRate)));
         Row(html, "failures by kind", runs, s => s.Failed == 0 ? "—" : string.Join(", ", s.FailuresByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value}")));
         Row(html, "latency p50 / p90 / p99 / max (ms)", runs, s => $"{s.LatencyMs.P50:0.#} / {s.LatencyMs.P90:0.#} / {s.LatencyMs.P99:0.#} / {s.LatencyMs.Max:0}");
+        Row(html, "p99 steady / inside scale-down windows (ms)", runs, s => $"{s.ScaleDownLatencyMs.SteadyP99:0.#} / {s.ScaleDownLatencyMs.WindowP99:0.#} (×{s.ScaleDownLatencyMs.Ratio:0.##})");
         Row(html, "orders acknowledged", runs, s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture));
         Row(html, "orders lost", runs, s => Verdict(s.OrdersLost == 0, s.OrdersLost.ToString(CultureInfo.InvariantCulture)));
         Row(html, "orders duplicated", runs, s => Verdict(s.OrdersDuplicated == 0, s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)));

@@ -21,12 +21,20 @@ public sealed record Summary(
     int ScaleDownEvents,
     double ScaleDownWindowErrorRate,
     LatencySummary LatencyMs,
+    ScaleDownLatency ScaleDownLatencyMs,
     int OrdersAcknowledged,
     int OrdersLost,
     int OrdersDuplicated,
     IReadOnlyList<EventWindow> Events,
     PodTimings Settings,
     IReadOnlyList<string> VerificationExamples);
+
+/// <summary>p99 of requests sent inside scale-down windows against the seconds outside them (steady state).</summary>
+public sealed record ScaleDownLatency(double SteadyP99, double WindowP99)
+{
+    /// <summary>How much worse p99 gets while pods leave; 0 when either side saw no requests.</summary>
+    public double Ratio => SteadyP99 <= 0 || WindowP99 <= 0 ? 0 : Math.Round(WindowP99 / SteadyP99, 2);
+}
 
 /// <summary>One line of DIR/&lt;profile&gt;/timeline.csv.</summary>
 public sealed record TimelineRow(int Second, int Gateways, int Silos, int Sessions, long Requests, long Failures, IReadOnlyDictionary<string, long> ByKind, double P99Ms);
@@ -68,12 +76,17 @@ public static class Results
         var windowRequests = timeline.Where(r => inWindows.Contains(r.Second)).Sum(r => r.Requests);
         var windowFailures = timeline.Where(r => inWindows.Contains(r.Second)).Sum(r => r.Failures);
         var latency = metrics.Latency;
+        var steady = new HdrHistogram.LongHistogram(1, 120_000_000, 2);
+        var window = new HdrHistogram.LongHistogram(1, 120_000_000, 2);
+        foreach (var row in timeline)
+            (inWindows.Contains(row.Second) ? window : steady).Add(metrics[row.Second].Latency);
         return new Summary(
             profile, sessions, Math.Round(duration, 1), requests, requests - failed, failed,
             FailureKind.All.ToDictionary(k => k, k => timeline.Sum(r => r.ByKind[k])),
             Rate(failed, requests), windows.Count, Rate(windowFailures, windowRequests),
             new LatencySummary(Ms(latency.GetValueAtPercentile(50)), Ms(latency.GetValueAtPercentile(90)),
                 Ms(latency.GetValueAtPercentile(99)), Ms(latency.GetValueAtPercentile(100))),
+            new ScaleDownLatency(P99(steady), P99(window)),
             acknowledged, verification.Lost, verification.Duplicated, windows, settings, verification.Examples);
     }
 
@@ -108,6 +121,8 @@ public static class Results
     }
 
     private static double Rate(long part, long whole) => whole == 0 ? 0 : Math.Round((double)part / whole, 4);
+
+    private static double P99(HdrHistogram.HistogramBase h) => h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99));
 
     private static double Ms(long micros) => Math.Round(micros / 1000.0, 2);
 }

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Orderly.LoadClient.Bench;
+
+/// <summary>
+/// DIR/bench.html: throughput and p99 per operation, one bar per system (pgbench beside create), the
+/// ratios and the targets. Self-contained (inline SVG and CSS), like the experiment's report.
+/// </summary>
+public static class BenchPage
+{
+    private const int Width = 620;
+    private const int BarHeight = 16;
+    private const int Label = 150;
+    private const int Gap = 14;
+
+    private static readonly string[] Colors = ["#8c959f", "#0969da", "#8250df", "#1b7c83"];
+
+    public static string Render(BenchReport report)
+    {
+        var html = new StringBuilder();
+        html.Append("""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>Orderly bench</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>
+            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1f2328;padding:0 16px}
+            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:20px 0 6px} .sub{color:#666;margin-bottom:14px}
+            table{border-collapse:collapse;margin:8px 0 18px}
+            th,td{border-bottom:1px solid #e3e6ea;padding:5px 12px;text-align:right} th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
+            thead th{background:#f6f8fa} .good{color:#1a7f37;font-weight:600} .bad{color:#cf222e;font-weight:600}
+            .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:20px}
+            svg{display:block;max-width:100%;height:auto} .lbl{font-size:11px;fill:#57606a} .val{font-size:11px;fill:#1f2328}
+            .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px;border-radius:2px}
+            </style></head><body>
+            <h1>Orderly bench</h1>
+            """);
+        var s = report.Settings;
+        html.Append(CultureInfo.InvariantCulture,
+            $"<div class=\"sub\">{report.At:yyyy-MM-dd HH:mm} UTC · {report.Machine.Cores} cores, {Enc(report.Machine.Os)}, {Enc(report.Machine.Runtime)} · {s.Concurrency} closed-loop callers, no think time · {s.WarmupSeconds} s warm-up + {s.SecondsPerOperation} s measured per operation · everything through HAProxy on one machine</div>");
+
+        var systems = new List<(string Name, Func<string, OperationResult?> Op)> { ("pgbench", op => op == Operations.Create ? report.Pgbench : null) };
+        systems.AddRange(report.Systems.Select(x => (x.Name, (Func<string, OperationResult?>)(op => x[op]))));
+        html.Append("<div>");
+        for (var i = 0; i < systems.Count; i++)
+            html.Append(CultureInfo.InvariantCulture, $"<span class=\"sw\" style=\"background:{Colors[i % Colors.Length]}\"></span>{Enc(systems[i].Name)}");
+        html.Append("</div><div class=\"grid\">");
+        html.Append("<div><h2>Throughput (requests/s, higher is better)</h2>").Append(Bars(systems, o => o.Throughput, "0")).Append("</div>");
+        html.Append("<div><h2>p99 latency (ms, lower is better)</h2>").Append(Bars(systems, o => o.P99Ms, "0.0")).Append("</div>");
+        html.Append("</div>");
+
+        html.Append("<h2>Figures</h2><table><thead><tr><th>system</th><th>operation</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th><th>× baseline</th><th>× pgbench</th></tr></thead><tbody>");
+        html.Append(CultureInfo.InvariantCulture, $"<tr><td>pgbench</td><td>insert</td><td>{report.Pgbench.Throughput:N0}</td><td>{report.Pgbench.P50Ms:0.00}</td><td>{report.Pgbench.P99Ms:0.00}</td><td>{report.Pgbench.Errors}</td><td></td><td></td></tr>");
+        foreach (var system in report.Systems)
+        {
+            foreach (var o in system.Operations)
+            {
+                var r = report.Ratios.FirstOrDefault(x => x.System == system.Name && x.Operation == o.Operation);
+                html.Append(CultureInfo.InvariantCulture,
+                    $"<tr><td title=\"{Enc(system.Description)}\">{Enc(system.Name)}</td><td>{Enc(o.Operation)}</td><td>{o.Throughput:N0}</td><td>{o.P50Ms:0.00}</td><td>{o.P99Ms:0.00}</td><td>{o.Errors}</td><td>{(r is null ? "" : $"{r.VsBaseline:0.00}×")}</td><td>{(r?.VsPgbench is { } p ? $"{p:0.00}×" : "")}</td></tr>");
+            }
+        }
+        html.Append("</tbody></table>");
+
+        html.Append("<h2>Targets</h2><table><thead><tr><th>target</th><th>goal</th><th>measured</th><th></th></tr></thead><tbody>");
+        foreach (var t in report.Targets)
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(t.Name)}</td><td>{Enc(t.Goal)}</td><td>{Enc(t.Measured)}</td><td class=\"{(t.Met ? "good" : "bad")}\">{(t.Met ? "met" : "missed")}</td></tr>");
+        html.Append("</tbody></table>");
+        html.Append("<h2>Systems</h2><ul>");
+        foreach (var system in report.Systems)
+            html.Append(CultureInfo.InvariantCulture, $"<li><b>{Enc(system.Name)}</b>: {Enc(system.Description)}</li>");
+        html.Append("</ul></body></html>\n");
+        return html.ToString();
+    }
+
+    /// <summary>Horizontal bars, grouped by operation, one bar per system that ran it.</summary>
+    private static string Bars(List<(string Name, Func<string, OperationResult?> Op)> systems, Func<OperationResult, double> value, string format)
+    {
+        var max = Math.Max(1e-9, Operations.All.SelectMany(op => systems.Select(s => s.Op(op))).OfType<OperationResult>().Max(value));
+        var rows = Operations.All.Sum(op => systems.Count(s => s.Op(op) is not null));
+        var height = rows * (BarHeight + 2) + Operations.All.Length * Gap + 4;
+        var svg = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {height}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"));
+        var y = 2.0;
+        foreach (var op in Operations.All)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"0\" y=\"{y + BarHeight - 4:0.#}\">{Enc(op)}</text>");
+            for (var i = 0; i < systems.Count; i++)
+            {
+                if (systems[i].Op(op) is not { } result)
+                    continue;
+                var v = value(result);
+                var w = Math.Max(1, v / max * (Width - Label - 70));
+                svg.Append(CultureInfo.InvariantCulture,
+                    $"<rect x=\"{Label}\" y=\"{y:0.#}\" width=\"{w:0.#}\" height=\"{BarHeight}\" fill=\"{Colors[i % Colors.Length]}\"><title>{Enc(systems[i].Name)} · {Enc(op)}: {v.ToString(format, CultureInfo.InvariantCulture)}</title></rect>");
+                svg.Append(CultureInfo.InvariantCulture, $"<text class=\"val\" x=\"{Label + w + 4:0.#}\" y=\"{y + BarHeight - 4:0.#}\">{v.ToString(format, CultureInfo.InvariantCulture)}</text>");
+                y += BarHeight + 2;
+            }
+            y += Gap;
+        }
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static string Enc(string text) => WebUtility.HtmlEncode(text);
+}

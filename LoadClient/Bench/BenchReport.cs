@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Orderly.LoadClient.Experiment;
+
+namespace Orderly.LoadClient.Bench;
+
+public static class Operations
+{
+    public const string Create = "create";
+    public const string ReadHot = "read hot order";
+    public const string Update = "update";
+    public const string DayList = "day list";
+
+    public static readonly string[] All = [Create, ReadHot, Update, DayList];
+}
+
+/// <summary>One system under load: the baseline, or Orderly with N silos.</summary>
+public sealed record SystemResult(string Name, string Description, IReadOnlyList<OperationResult> Operations)
+{
+    public OperationResult? this[string operation] => Operations.FirstOrDefault(o => o.Operation == operation);
+}
+
+/// <summary>Orderly's throughput divided by the baseline's (and, for create, by pgbench's insert rate).</summary>
+public sealed record Ratio(string System, string Operation, double VsBaseline, double? VsPgbench);
+
+/// <summary>A silo holding many active orders, told to stop (SIGTERM): how long until the process had exited.</summary>
+public sealed record SiloShutdown(long Activations, double Seconds, int? ExitCode);
+
+public sealed record Target(string Name, string Goal, string Measured, bool Met);
+
+public sealed record BenchSettings(int Concurrency, int WarmupSeconds, int SecondsPerOperation, int Activations, int ScaleDownEvents);
+
+public sealed record Machine(int Cores, string Os, string Runtime);
+
+/// <summary>DIR/bench.json.</summary>
+public sealed record BenchReport(
+    DateTimeOffset At,
+    Machine Machine,
+    BenchSettings Settings,
+    OperationResult Pgbench,
+    IReadOnlyList<SystemResult> Systems,
+    IReadOnlyList<Ratio> Ratios,
+    SiloShutdown? SiloShutdown,
+    ScaleDownLatency? ScaleDown,
+    IReadOnlyList<Target> Targets)
+{
+    public const string Baseline = "baseline";
+
+    public static IReadOnlyList<Ratio> RatiosOf(OperationResult pgbench, IReadOnlyList<SystemResult> systems)
+    {
+        var baseline = systems.Single(s => s.Name == Baseline);
+        return
+        [
+            .. from s in systems
+               where s.Name != Baseline
+               from o in s.Operations
+               let b = baseline[o.Operation]
+               select new Ratio(s.Name, o.Operation, Divide(o.Throughput, b?.Throughput ?? 0),
+                   o.Operation == Operations.Create ? Divide(o.Throughput, pgbench.Throughput) : null),
+        ];
+    }
+
+    /// <summary>The issue's targets for this 2-core machine, each with what was measured.</summary>
+    public static IReadOnlyList<Target> TargetsOf(IReadOnlyList<Ratio> ratios, SiloShutdown? shutdown, ScaleDownLatency? scaleDown, int activationsWanted)
+    {
+        var targets = new List<Target>();
+        foreach (var system in ratios.Select(r => r.System).Distinct())
+        {
+            var create = ratios.Single(r => r.System == system && r.Operation == Operations.Create);
+            var read = ratios.Single(r => r.System == system && r.Operation == Operations.ReadHot);
+            targets.Add(new($"create vs baseline ({system})", "≥ 1.0×", $"{create.VsBaseline:0.00}×", create.VsBaseline >= 1.0));
+            targets.Add(new($"create vs pgbench insert ({system})", "≥ 0.6×", $"{create.VsPgbench:0.00}×", create.VsPgbench >= 0.6));
+            targets.Add(new($"hot-order read vs baseline ({system})", "≥ 3×", $"{read.VsBaseline:0.00}×", read.VsBaseline >= 3.0));
+        }
+        if (scaleDown is not null)
+            targets.Add(new("p99 in scale-down windows vs steady p99", "≤ 2×",
+                $"{scaleDown.Ratio:0.00}× ({scaleDown.WindowP99:0.#} / {scaleDown.SteadyP99:0.#} ms)", scaleDown.Ratio is > 0 and <= 2.0));
+        if (shutdown is not null)
+            targets.Add(new($"graceful silo shutdown with {activationsWanted:N0} active orders", "≤ 5 s",
+                $"{shutdown.Seconds:0.00} s ({shutdown.Activations:N0} activations)", shutdown.Seconds <= 5 && shutdown.Activations >= activationsWanted && shutdown.ExitCode == 0));
+        return targets;
+    }
+
+    public string Table()
+    {
+        var text = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        text.AppendLine(inv, $"{"system",-18}{"operation",-16}{"req/s",10}{"p50 ms",9}{"p99 ms",9}{"errors",8}{"×baseline",11}{"×pgbench",10}");
+        text.AppendLine(inv, $"{"pgbench",-18}{"insert",-16}{Pgbench.Throughput,10:N0}{Pgbench.P50Ms,9:0.00}{Pgbench.P99Ms,9:0.00}{Pgbench.Errors,8}{"",11}{"",10}");
+        foreach (var s in Systems)
+        {
+            foreach (var o in s.Operations)
+            {
+                var r = Ratios.FirstOrDefault(x => x.System == s.Name && x.Operation == o.Operation);
+                text.AppendLine(inv, $"{s.Name,-18}{o.Operation,-16}{o.Throughput,10:N0}{o.P50Ms,9:0.00}{o.P99Ms,9:0.00}{o.Errors,8}{(r is null ? "" : $"{r.VsBaseline:0.00}×"),11}{(r?.VsPgbench is { } p ? $"{p:0.00}×" : ""),10}");
+            }
+        }
+        text.AppendLine();
+        text.AppendLine(inv, $"{"target",-58}{"goal",-8}{"measured",-34}");
+        foreach (var t in Targets)
+            text.AppendLine(inv, $"{t.Name,-58}{t.Goal,-8}{t.Measured,-34}{(t.Met ? "met" : "MISSED")}");
+        return text.ToString();
+    }
+
+    public async Task WriteAsync(string dir)
+    {
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, "bench.json"), JsonSerializer.Serialize(this, Results.Json));
+        await File.WriteAllTextAsync(Path.Combine(dir, "bench.html"), BenchPage.Render(this));
+    }
+
+    public static async Task<BenchReport> ReadAsync(string dir) =>
+        JsonSerializer.Deserialize<BenchReport>(await File.ReadAllTextAsync(Path.Combine(dir, "bench.json")), Results.Json)
+            ?? throw new InvalidDataException($"{dir}/bench.json is empty");
+
+    private static double Divide(double a, double b) => b <= 0 ? 0 : Math.Round(a / b, 2);
+}

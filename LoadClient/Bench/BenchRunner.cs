@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+using Orderly.LoadClient.Cluster;
+using Orderly.LoadClient.Experiment;
+
+namespace Orderly.LoadClient.Bench;
+
+public sealed record BenchOptions
+{
+    public required string ConnectionString { get; init; }
+    public required string OutDir { get; init; }
+    /// <summary>Closed-loop callers for every system, and pgbench clients.</summary>
+    public int Concurrency { get; init; } = 16;
+    public int WarmupSeconds { get; init; } = 2;
+    public int SecondsPerOperation { get; init; } = 8;
+    /// <summary>Active orders on the silo whose graceful shutdown is timed; 0 skips that step.</summary>
+    public int Activations { get; init; } = 10_000;
+    /// <summary>Scale-down events in the short graceful experiment that measures p99 while pods leave; 0 skips it.</summary>
+    public int ScaleDownEvents { get; init; } = 2;
+}
+
+/// <summary>
+/// ./orderly bench: pgbench's single-row insert rate (the ceiling), the stateless baseline, and
+/// Orderly with one and two silos, all through the same HAProxy on the same Postgres, the same
+/// operations at the same concurrency; then a silo's graceful shutdown with many active orders, and
+/// p99 during scale-down from a short graceful experiment. Writes bench.json and bench.html.
+/// </summary>
+public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
+{
+    private const string OrderBody = """{"customerId":"{0}","items":[{"sku":"SKU-17","quantity":2}],"deliveryAddress":"221 Main St"}""";
+
+    public async Task<BenchReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        var cluster = new LocalCluster(layout, TextWriter.Null);
+        if (cluster.Running().Any(p => p.Name != "postgres"))
+            throw new ClusterException("a cluster is already running; run ./orderly down first (the bench needs the machine to itself)");
+        var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+        var steps = 4 + (options.ScaleDownEvents > 0 ? 1 : 0);
+        var step = 0;
+        string Step(string what) => $"[{++step}/{steps}] {what}";
+
+        var one = new ClusterSpec(1, 1, "graceful", options.ConnectionString);
+        await cluster.MigrateAsync(one, cancellationToken);
+
+        output.WriteLine(Step($"pgbench: single-row insert into a copy of orders, {options.Concurrency} clients, {options.SecondsPerOperation} s"));
+        var pgbench = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.SecondsPerOperation),
+            Path.Combine(options.OutDir, "pgbench"), cancellationToken);
+        output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms");
+
+        var systems = new List<SystemResult>();
+        output.WriteLine(Step("baseline: stateless ASP.NET Core + Npgsql, one process behind HAProxy"));
+        systems.Add(await WithProcessesAsync(cluster, async () =>
+        {
+            await cluster.StartBaselineAsync(0, one, cancellationToken);
+            await cluster.StartHaproxyAsync(one, cancellationToken);
+        }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, runId, cancellationToken)));
+
+        SiloShutdown? shutdown = null;
+        output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
+        systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
+        {
+            var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, runId, cancellationToken);
+            if (options.Activations > 0)
+                shutdown = await TimeSiloShutdownAsync(cluster, options, runId, cancellationToken);
+            return result;
+        }));
+
+        output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
+        var two = one with { Silos = 2 };
+        systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken),
+            () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, runId, cancellationToken)));
+
+        ScaleDownLatency? scaleDown = null;
+        if (options.ScaleDownEvents > 0)
+        {
+            output.WriteLine(Step($"p99 while pods leave: the graceful experiment with {options.ScaleDownEvents} scale-down event(s)"));
+            var summaries = await new ExperimentRunner(layout, new IndentedWriter(output)).RunAsync(new ExperimentOptions
+            {
+                Profiles = ["graceful"],
+                ConnectionString = options.ConnectionString,
+                OutDir = Path.Combine(options.OutDir, "scale-down"),
+                Events = options.ScaleDownEvents,
+            }, cancellationToken);
+            scaleDown = summaries[0].ScaleDownLatencyMs;
+        }
+
+        var ratios = BenchReport.RatiosOf(pgbench, systems);
+        var report = new BenchReport(
+            DateTimeOffset.UtcNow,
+            new Machine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
+            new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents),
+            pgbench, systems, ratios, shutdown, scaleDown,
+            BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations));
+        await report.WriteAsync(options.OutDir);
+        output.WriteLine();
+        output.WriteLine(report.Table());
+        output.WriteLine($"written: {Path.Combine(options.OutDir, "bench.json")}, {Path.Combine(options.OutDir, "bench.html")}");
+        return report;
+    }
+
+    private static async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
+    {
+        try
+        {
+            await start();
+            return await measure();
+        }
+        finally
+        {
+            await cluster.DownAsync();
+        }
+    }
+
+    /// <summary>The four operations, one after another, against whatever listens behind HAProxy.</summary>
+    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, string runId, CancellationToken cancellationToken)
+    {
+        using var http = Client(options.Concurrency);
+        var prefix = $"bench-{runId}-{name}";
+        // One open order per caller to update, and one hot order everybody reads.
+        var own = new string[options.Concurrency];
+        for (var w = 0; w < own.Length; w++)
+            own[w] = await PlaceAsync(http, $"{prefix}-own-{w}", cancellationToken);
+        var hot = own[0];
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+        var plan = new (string Operation, Func<int, long, HttpRequestMessage> Request)[]
+        {
+            (Operations.Create, (w, _) => Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", $"{prefix}-{w}", StringComparison.Ordinal))),
+            (Operations.ReadHot, (_, _) => new HttpRequestMessage(HttpMethod.Get, $"/orders/{hot}")),
+            (Operations.Update, (w, n) => Json(HttpMethod.Patch, $"/orders/{own[w]}", $$"""{"deliveryAddress":"{{n % 997 + 1}} High St"}""")),
+            (Operations.DayList, (_, _) => new HttpRequestMessage(HttpMethod.Get, $"/orders?date={today}&limit=20")),
+        };
+        var results = new List<OperationResult>();
+        foreach (var (operation, request) in plan)
+        {
+            var result = await ClosedLoop.RunAsync(operation, http, options.Concurrency,
+                TimeSpan.FromSeconds(options.WarmupSeconds), TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
+            output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}");
+            results.Add(result);
+        }
+        return new SystemResult(name, description, results);
+    }
+
+    /// <summary>
+    /// Fills the only silo up to the wanted number of activations (orders it holds in memory), then
+    /// sends SIGTERM and times the graceful stop until the process has exited.
+    /// </summary>
+    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, CancellationToken cancellationToken)
+    {
+        using var http = Client(options.Concurrency);
+        var metricsUrl = new Uri(ClusterLayout.SiloManagementUrl(0), "/metrics");
+        var activations = await ActivationsAsync(metricsUrl, cancellationToken);
+        var placed = 0;
+        while (activations < options.Activations)
+        {
+            var batch = (int)Math.Min(1000, options.Activations - activations);
+            await Parallel.ForEachAsync(Enumerable.Range(placed, batch), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
+                async (i, ct) => await PlaceAsync(http, $"bench-{runId}-fill-{i}", ct));
+            placed += batch;
+            activations = await ActivationsAsync(metricsUrl, cancellationToken);
+            output.Write($"\r    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
+        }
+        output.WriteLine();
+        var silo = cluster.Started[ClusterLayout.SiloName(0)];
+        var clock = Stopwatch.StartNew();
+        silo.Signal(UnixSignal.Term);
+        var exited = await silo.WaitForExitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        var seconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
+        if (exited)
+            silo.ForgetPidFile();
+        output.WriteLine($"    silo-0 with {activations:N0} activations: SIGTERM to exit in {seconds:0.00} s{(exited ? $" (exit {silo.ExitCode})" : ", still running after 60 s")}");
+        return new SiloShutdown(activations, exited ? seconds : -1, exited ? silo.ExitCode : null);
+    }
+
+    /// <summary>Grain activations the silo reports on /metrics (Orleans' catalog gauge).</summary>
+    private static async Task<long> ActivationsAsync(Uri metricsUrl, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var text = await http.GetStringAsync(metricsUrl, cancellationToken);
+        var match = ActivationGauge().Match(text);
+        if (!match.Success)
+            throw new ClusterException($"{metricsUrl} has no activation count (orleans_catalog_activations)");
+        return (long)double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"^orleans_catalog_activations\S*(?:\{[^}]*\})?\s+([0-9.eE+]+)", RegexOptions.Multiline)]
+    private static partial Regex ActivationGauge();
+
+    private static async Task<string> PlaceAsync(HttpClient http, string customer, CancellationToken cancellationToken)
+    {
+        using var request = Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", customer, StringComparison.Ordinal));
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+            throw new ClusterException($"placing a bench order failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+        return doc.RootElement.GetProperty("id").GetString()!;
+    }
+
+    private static HttpRequestMessage Json(HttpMethod method, string path, string body) =>
+        new(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+
+    private static HttpClient Client(int connections) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = connections,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    })
+    {
+        BaseAddress = ClusterLayout.FrontEndUrl,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    /// <summary>Indents the nested experiment's output under the bench's step line.</summary>
+    private sealed class IndentedWriter(TextWriter inner) : TextWriter
+    {
+        public override Encoding Encoding => inner.Encoding;
+        public override void Write(char value) => inner.Write(value);
+        public override void WriteLine(string? value) => inner.WriteLine("    " + value);
+    }
+}
