@@ -141,13 +141,15 @@ var benchSeconds = new Option<int>("--seconds") { Description = "measured second
 var benchActivations = new Option<int>("--activations") { Description = "active orders on the silo whose graceful shutdown is timed (0 skips)", DefaultValueFactory = _ => 10_000 };
 var benchEvents = new Option<int>("--events") { Description = "scale-down events for the p99-while-pods-leave measurement (0 skips)", DefaultValueFactory = _ => 2 };
 var benchStrict = new Option<bool>("--strict") { Description = "exit 1 when a target is missed" };
+var benchSystems = new Option<string[]>("--systems") { Description = "which to run: pgbench, baseline, orderly-1, orderly-2 (default all)", AllowMultipleArgumentsPerToken = true };
+benchSystems.AcceptOnlyFromAmong([.. Orderly.LoadClient.Bench.BenchOptions.AllSystems]);
 benchConcurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError("--concurrency must be from 1 to 256"); });
 benchSeconds.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 300) r.AddError("--seconds must be from 1 to 300"); });
 benchActivations.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--activations must be from 0 to 1000000"); });
 benchEvents.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10) r.AddError("--events must be from 0 to 10"); });
 var bench = new Command("bench", "pgbench, the stateless baseline and Orderly (1 and 2 silos) side by side; bench.json, bench.html")
 {
-    outDir, benchConcurrency, benchSeconds, benchActivations, benchEvents, benchStrict,
+    outDir, benchConcurrency, benchSeconds, benchActivations, benchEvents, benchStrict, benchSystems,
 };
 bench.SetAction(async (parse, ct) => await Run(async cluster =>
 {
@@ -160,6 +162,7 @@ bench.SetAction(async (parse, ct) => await Run(async cluster =>
         SecondsPerOperation = parse.GetValue(benchSeconds),
         Activations = parse.GetValue(benchActivations),
         ScaleDownEvents = parse.GetValue(benchEvents),
+        Systems = parse.GetValue(benchSystems) is { Length: > 0 } chosen ? chosen.ToHashSet() : Orderly.LoadClient.Bench.BenchOptions.AllSystems,
     }, ct);
     var missed = report.Targets.Where(t => !t.Met).Select(t => t.Name).ToList();
     if (missed.Count > 0 && parse.GetValue(benchStrict))

@@ -38,9 +38,11 @@ public static class BenchPage
             """);
         var s = report.Settings;
         html.Append(CultureInfo.InvariantCulture,
-            $"<div class=\"sub\">{report.At:yyyy-MM-dd HH:mm} UTC · {report.Machine.Cores} cores, {Enc(report.Machine.Os)}, {Enc(report.Machine.Runtime)} · {s.Concurrency} closed-loop callers, no think time · {s.WarmupSeconds} s warm-up + {s.SecondsPerOperation} s measured per operation · everything through HAProxy on one machine</div>");
+            $"<div class=\"sub\">{report.At:yyyy-MM-dd HH:mm} UTC · {report.Machine.Cores} cores, {Enc(report.Machine.Os)}, {Enc(report.Machine.Runtime)} · {s.Concurrency} closed-loop callers, no think time · every operation warmed up for {s.WarmupSeconds} s first, then measured for {s.SecondsPerOperation} s · everything through HAProxy on one machine</div>");
 
-        var systems = new List<(string Name, Func<string, OperationResult?> Op)> { ("pgbench", op => op == Operations.Create ? report.Pgbench : null) };
+        var systems = new List<(string Name, Func<string, OperationResult?> Op)>();
+        if (report.Pgbench is { } pgbench)
+            systems.Add(("pgbench", op => op == Operations.Create ? pgbench : null));
         systems.AddRange(report.Systems.Select(x => (x.Name, (Func<string, OperationResult?>)(op => x[op]))));
         html.Append("<div>");
         for (var i = 0; i < systems.Count; i++)
@@ -51,7 +53,8 @@ public static class BenchPage
         html.Append("</div>");
 
         html.Append("<h2>Figures</h2><table><thead><tr><th>system</th><th>operation</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th><th>× baseline</th><th>× pgbench</th></tr></thead><tbody>");
-        html.Append(CultureInfo.InvariantCulture, $"<tr><td>pgbench</td><td>insert</td><td>{report.Pgbench.Throughput:N0}</td><td>{report.Pgbench.P50Ms:0.00}</td><td>{report.Pgbench.P99Ms:0.00}</td><td>{report.Pgbench.Errors}</td><td></td><td></td></tr>");
+        if (report.Pgbench is { } pg)
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>pgbench</td><td>insert</td><td>{pg.Throughput:N0}</td><td>{pg.P50Ms:0.00}</td><td>{pg.P99Ms:0.00}</td><td>{pg.Errors}</td><td></td><td></td></tr>");
         foreach (var system in report.Systems)
         {
             foreach (var o in system.Operations)
@@ -77,7 +80,7 @@ public static class BenchPage
     /// <summary>Horizontal bars, grouped by operation, one bar per system that ran it.</summary>
     private static string Bars(List<(string Name, Func<string, OperationResult?> Op)> systems, Func<OperationResult, double> value, string format)
     {
-        var max = Math.Max(1e-9, Operations.All.SelectMany(op => systems.Select(s => s.Op(op))).OfType<OperationResult>().Max(value));
+        var max = Math.Max(1e-9, Operations.All.SelectMany(op => systems.Select(s => s.Op(op))).OfType<OperationResult>().Select(value).DefaultIfEmpty(0).Max());
         var rows = Operations.All.Sum(op => systems.Count(s => s.Op(op) is not null));
         var height = rows * (BarHeight + 2) + Operations.All.Length * Gap + 4;
         var svg = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {height}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"));

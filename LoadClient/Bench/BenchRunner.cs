@@ -14,12 +14,17 @@ public sealed record BenchOptions
     public required string OutDir { get; init; }
     /// <summary>Closed-loop callers for every system, and pgbench clients.</summary>
     public int Concurrency { get; init; } = 16;
-    public int WarmupSeconds { get; init; } = 2;
+    /// <summary>Unrecorded load per operation before anything is measured.</summary>
+    public int WarmupSeconds { get; init; } = 3;
     public int SecondsPerOperation { get; init; } = 8;
     /// <summary>Active orders on the silo whose graceful shutdown is timed; 0 skips that step.</summary>
     public int Activations { get; init; } = 10_000;
     /// <summary>Scale-down events in the short graceful experiment that measures p99 while pods leave; 0 skips it.</summary>
     public int ScaleDownEvents { get; init; } = 2;
+    /// <summary>Which of pgbench, baseline, orderly-1, orderly-2 to run (all by default; ratios need baseline and pgbench).</summary>
+    public IReadOnlySet<string> Systems { get; init; } = AllSystems;
+
+    public static readonly IReadOnlySet<string> AllSystems = new HashSet<string> { "pgbench", "baseline", "orderly-1", "orderly-2" };
 }
 
 /// <summary>
@@ -30,6 +35,9 @@ public sealed record BenchOptions
 /// </summary>
 public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 {
+    /// <summary>Unrecorded time at the start of each measured run, so one operation's tail does not bleed into the next.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
     private const string OrderBody = """{"customerId":"{0}","items":[{"sku":"SKU-17","quantity":2}],"deliveryAddress":"221 Main St"}""";
 
     public async Task<BenchReport> RunAsync(BenchOptions options, CancellationToken cancellationToken)
@@ -38,40 +46,53 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         if (cluster.Running().Any(p => p.Name != "postgres"))
             throw new ClusterException("a cluster is already running; run ./orderly down first (the bench needs the machine to itself)");
         var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-        var steps = 4 + (options.ScaleDownEvents > 0 ? 1 : 0);
+        var steps = options.Systems.Count + (options.ScaleDownEvents > 0 ? 1 : 0);
         var step = 0;
         string Step(string what) => $"[{++step}/{steps}] {what}";
 
         var one = new ClusterSpec(1, 1, "graceful", options.ConnectionString);
         await cluster.MigrateAsync(one, cancellationToken);
 
-        output.WriteLine(Step($"pgbench: single-row insert into a copy of orders, {options.Concurrency} clients, {options.SecondsPerOperation} s"));
-        var pgbench = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.SecondsPerOperation),
-            Path.Combine(options.OutDir, "pgbench"), cancellationToken);
-        output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms");
+        OperationResult? pgbench = null;
+        if (options.Systems.Contains("pgbench"))
+        {
+            output.WriteLine(Step($"pgbench: single-row insert into a copy of orders, {options.Concurrency} clients, {options.SecondsPerOperation} s"));
+            pgbench = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.SecondsPerOperation),
+                Path.Combine(options.OutDir, "pgbench"), cancellationToken);
+            output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms");
+        }
 
         var systems = new List<SystemResult>();
-        output.WriteLine(Step("baseline: stateless ASP.NET Core + Npgsql, one process behind HAProxy"));
-        systems.Add(await WithProcessesAsync(cluster, async () =>
+        if (options.Systems.Contains("baseline"))
         {
-            await cluster.StartBaselineAsync(0, one, cancellationToken);
-            await cluster.StartHaproxyAsync(one, cancellationToken);
-        }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, runId, cancellationToken)));
+            output.WriteLine(Step("baseline: stateless ASP.NET Core + Npgsql, one process behind HAProxy"));
+            systems.Add(await WithProcessesAsync(cluster, async () =>
+            {
+                await cluster.StartBaselineAsync(0, one, cancellationToken);
+                await cluster.StartHaproxyAsync(one, cancellationToken);
+            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, runId, cancellationToken)));
+        }
 
         SiloShutdown? shutdown = null;
-        output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
-        systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
+        if (options.Systems.Contains("orderly-1"))
         {
-            var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, runId, cancellationToken);
-            if (options.Activations > 0)
-                shutdown = await TimeSiloShutdownAsync(cluster, options, runId, cancellationToken);
-            return result;
-        }));
+            output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
+            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
+            {
+                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, runId, cancellationToken);
+                if (options.Activations > 0)
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, cancellationToken);
+                return result;
+            }));
+        }
 
-        output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
-        var two = one with { Silos = 2 };
-        systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken),
-            () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, runId, cancellationToken)));
+        if (options.Systems.Contains("orderly-2"))
+        {
+            output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
+            var two = one with { Silos = 2 };
+            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken),
+                () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, runId, cancellationToken)));
+        }
 
         ScaleDownLatency? scaleDown = null;
         if (options.ScaleDownEvents > 0)
@@ -133,11 +154,16 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             (Operations.Update, (w, n) => Json(HttpMethod.Patch, $"/orders/{own[w]}", $$"""{"deliveryAddress":"{{n % 997 + 1}} High St"}""")),
             (Operations.DayList, (_, _) => new HttpRequestMessage(HttpMethod.Get, $"/orders?date={today}&limit=20")),
         };
+        // A freshly started .NET process spends its first seconds under load compiling hot methods
+        // again (tiered JIT). Every operation runs once unrecorded first, so the first one measured
+        // does not pay for everybody's warm-up.
+        foreach (var (operation, request) in plan)
+            await ClosedLoop.RunAsync(operation, http, options.Concurrency, TimeSpan.FromSeconds(options.WarmupSeconds), TimeSpan.Zero, request, cancellationToken);
         var results = new List<OperationResult>();
         foreach (var (operation, request) in plan)
         {
             var result = await ClosedLoop.RunAsync(operation, http, options.Concurrency,
-                TimeSpan.FromSeconds(options.WarmupSeconds), TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
+                Settle, TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
             output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}");
             results.Add(result);
         }
@@ -161,9 +187,8 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
                 async (i, ct) => await PlaceAsync(http, $"bench-{runId}-fill-{i}", ct));
             placed += batch;
             activations = await ActivationsAsync(metricsUrl, cancellationToken);
-            output.Write($"\r    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
+            output.WriteLine($"    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
         }
-        output.WriteLine();
         var silo = cluster.Started[ClusterLayout.SiloName(0)];
         var clock = Stopwatch.StartNew();
         silo.Signal(UnixSignal.Term);

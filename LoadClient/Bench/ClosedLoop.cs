@@ -60,6 +60,6 @@ public static class ClosedLoop
         var total = new LongHistogram(1, 60_000_000, 3);
         foreach (var h in histograms)
             total.Add(h);
-        return OperationResult.From(operation, total, errors.Sum(), measured.TotalSeconds);
+        return OperationResult.From(operation, total, errors.Sum(), Math.Max(measured.TotalSeconds, 1e-3));
     }
 }

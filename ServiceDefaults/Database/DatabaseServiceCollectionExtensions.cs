@@ -20,9 +20,29 @@ public static class DatabaseServiceCollectionExtensions
             .Configure(o => o.ConnectionString ??= ResolveConnectionString(builder.Configuration))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp =>
-            new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString).Build());
+        builder.Services.AddSingleton(sp => Tuned(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!).Build());
         builder.Services.AddHostedService<DatabaseStartupCheck>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Orderly's Npgsql defaults, each kept when the connection string sets it. Orleans' queries and
+    /// Orderly's own leave no session state behind, so a pooled connection need not be reset on
+    /// return (the reset also throws away the server's cached plans); statements used twice are
+    /// prepared once per connection. Measured by ./orderly bench: create and update throughput rose
+    /// by more than half on the 2-core machine.
+    /// </summary>
+    public static NpgsqlDataSourceBuilder Tuned(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var cs = builder.ConnectionStringBuilder;
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+            cs.NoResetOnClose = true;
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+            cs.MaxAutoPrepare = 64;
+        if (!given.ContainsKey("Auto Prepare Min Usages") && !given.ContainsKey("AutoPrepareMinUsages"))
+            cs.AutoPrepareMinUsages = 2;
         return builder;
     }
 

@@ -108,7 +108,16 @@ public static class BaselineStoreExtensions
             .Configure<IConfiguration>((o, c) => o.ConnectionString = c.GetConnectionString("Orderly"))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<BaselineOptions>>().Value.ConnectionString!));
+        // The same Npgsql tuning as Orderly's hosts (no reset on return to the pool, automatic
+        // preparation), so the bench compares designs, not connection settings.
+        builder.Services.AddSingleton(sp =>
+        {
+            var data = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BaselineOptions>>().Value.ConnectionString);
+            data.ConnectionStringBuilder.NoResetOnClose = true;
+            data.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            data.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            return data.Build();
+        });
         builder.Services.AddSingleton<BaselineStore>();
         return builder;
     }
