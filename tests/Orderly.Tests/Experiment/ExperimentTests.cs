@@ -21,6 +21,8 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
         Assert.Equal(0, graceful.OrdersDuplicated);
         Assert.True(graceful.OrdersAcknowledged > 50);
         Assert.All(graceful.Events, e => Assert.Equal("exit 0", e.Outcome));
+        // p99 inside the scale-down windows against the rest: both sides saw requests.
+        Assert.True(graceful.ScaleDownLatencyMs.SteadyP99 > 0 && graceful.ScaleDownLatencyMs.WindowP99 > 0, $"{graceful.ScaleDownLatencyMs}");
     }
 
     [Fact]

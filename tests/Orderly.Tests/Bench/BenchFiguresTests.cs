@@ -1,0 +1,56 @@
+using Orderly.LoadClient.Bench;
+using Orderly.LoadClient.Experiment;
+
+namespace Orderly.Tests.Bench;
+
+/// <summary>The arithmetic behind the bench's verdicts, on figures chosen to sit at the boundaries.</summary>
+public sealed class BenchFiguresTests
+{
+    private static OperationResult Op(string operation, double throughput) => new(operation, (long)throughput * 10, 0, 10, throughput, 1, 2);
+
+    private static SystemResult System(string name, double create, double read) =>
+        new(name, name, [Op(Operations.Create, create), Op(Operations.ReadHot, read), Op(Operations.Update, 100), Op(Operations.DayList, 100)]);
+
+    [Fact]
+    public void Targets_are_met_exactly_at_their_thresholds_and_missed_just_below()
+    {
+        var pgbench = Op("insert", 1000);
+        var systems = new[] { System("baseline", 500, 1000), System("orderly-1-silo", 600, 3000), System("orderly-2-silos", 590, 2990) };
+        var ratios = BenchReport.RatiosOf(pgbench, systems);
+        var targets = BenchReport.TargetsOf(ratios, new SiloShutdown(10_000, 5.0, 0), new ScaleDownLatency(10, 20), 10_000);
+
+        bool Met(string name) => targets.Single(t => t.Name == name).Met;
+        Assert.True(Met("create vs baseline (orderly-1-silo)"));       // 1.2×
+        Assert.True(Met("create vs pgbench insert (orderly-1-silo)")); // 0.6×
+        Assert.True(Met("hot-order read vs baseline (orderly-1-silo)")); // 3.0×
+        Assert.False(Met("create vs pgbench insert (orderly-2-silos)")); // 0.59×
+        Assert.False(Met("hot-order read vs baseline (orderly-2-silos)")); // 2.99×
+        Assert.True(Met("p99 in scale-down windows vs steady p99")); // 2.0×
+        Assert.True(Met("graceful silo shutdown with 10,000 active orders"));
+    }
+
+    [Fact]
+    public void A_slow_or_unclean_silo_stop_or_a_p99_spike_misses_its_target()
+    {
+        var none = Array.Empty<Ratio>();
+        Assert.False(BenchReport.TargetsOf(none, new SiloShutdown(10_000, 5.01, 0), null, 10_000).Single().Met);
+        Assert.False(BenchReport.TargetsOf(none, new SiloShutdown(10_000, 1, 137), null, 10_000).Single().Met);
+        Assert.False(BenchReport.TargetsOf(none, new SiloShutdown(9_999, 1, 0), null, 10_000).Single().Met);
+        Assert.False(BenchReport.TargetsOf(none, null, new ScaleDownLatency(10, 20.5), 10_000).Single().Met);
+        Assert.Equal(0, new ScaleDownLatency(0, 20).Ratio);
+    }
+
+    [Fact]
+    public void Without_a_baseline_there_are_no_ratios()
+    {
+        Assert.Empty(BenchReport.RatiosOf(Op("insert", 1000), [System("orderly-1-silo", 1, 1)]));
+    }
+
+    [Theory]
+    [InlineData("3 41 1843 0 1764000000 123456", 1843L)]
+    [InlineData("0 7 failed 0 1764000000 123456", null)]
+    [InlineData("0 7 skipped 0 1764000000 123456", null)]
+    [InlineData("garbage", null)]
+    public void Pgbench_log_lines_give_latency_in_microseconds_or_nothing(string line, long? expected) =>
+        Assert.Equal(expected, PgBench.ParseLogLine(line));
+}

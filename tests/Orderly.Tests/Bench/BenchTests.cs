@@ -1,0 +1,85 @@
+using Npgsql;
+using Orderly.LoadClient.Bench;
+using Xunit.Abstractions;
+
+namespace Orderly.Tests.Bench;
+
+public sealed class BenchTests(ShortBench run, ITestOutputHelper output) : IClassFixture<ShortBench>
+{
+    private BenchReport Report => run.Report;
+
+    [Fact]
+    public void Every_system_answered_every_operation_without_an_error()
+    {
+        output.WriteLine(run.Output);
+        Assert.Equal(["baseline", "orderly-1-silo", "orderly-2-silos"], Report.Systems.Select(s => s.Name));
+        Assert.NotNull(Report.Pgbench);
+        Assert.True(Report.Pgbench.Throughput > 0 && Report.Pgbench.Errors == 0, $"pgbench: {Report.Pgbench}");
+        foreach (var system in Report.Systems)
+        {
+            Assert.Equal(Operations.All, system.Operations.Select(o => o.Operation));
+            Assert.All(system.Operations, o =>
+            {
+                Assert.Equal(0, o.Errors);
+                Assert.True(o.Throughput > 0 && o.P50Ms > 0 && o.P99Ms >= o.P50Ms, $"{system.Name} {o}");
+                Assert.InRange(Math.Abs(o.Requests / o.Seconds - o.Throughput), 0, 0.1);
+            });
+        }
+    }
+
+    [Fact]
+    public void Ratios_are_orderly_over_baseline_and_create_over_pgbench()
+    {
+        var baseline = Report.Systems.Single(s => s.Name == BenchReport.Baseline);
+        Assert.Equal(2 * Operations.All.Length, Report.Ratios.Count);
+        foreach (var r in Report.Ratios)
+        {
+            var mine = Report.Systems.Single(s => s.Name == r.System)[r.Operation]!;
+            Assert.Equal(mine.Throughput / baseline[r.Operation]!.Throughput, r.VsBaseline, 2);
+            if (r.Operation == Operations.Create)
+                Assert.Equal(mine.Throughput / Report.Pgbench!.Throughput, r.VsPgbench!.Value, 2);
+            else
+                Assert.Null(r.VsPgbench);
+        }
+    }
+
+    [Fact]
+    public void A_silo_full_of_active_orders_stops_gracefully_and_is_timed()
+    {
+        var shutdown = Report.SiloShutdown!;
+        Assert.True(shutdown.Activations >= ShortBench.Activations, $"only {shutdown.Activations} activations");
+        Assert.Equal(0, shutdown.ExitCode);
+        Assert.InRange(shutdown.Seconds, 0.01, 30);
+        Assert.Contains(Report.Targets, t => t.Name.Contains("silo shutdown", StringComparison.Ordinal) && t.Met == shutdown.Seconds <= 5);
+    }
+
+    [Fact]
+    public async Task Bench_json_and_html_hold_the_same_figures()
+    {
+        var read = await BenchReport.ReadAsync(run.OutDir);
+        Assert.Equal(Report.Systems.SelectMany(s => s.Operations), read.Systems.SelectMany(s => s.Operations));
+        Assert.Equal(Report.Ratios, read.Ratios);
+        var html = await File.ReadAllTextAsync(Path.Combine(run.OutDir, "bench.html"));
+        Assert.Equal(2, html.Split("<svg").Length - 1);
+        foreach (var system in Report.Systems)
+            Assert.Contains($"{system.Name} · {Operations.Create}: {system[Operations.Create]!.Throughput:0}", html, StringComparison.Ordinal);
+        Assert.Contains("pgbench", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_baseline_writes_the_same_row_as_orderly()
+    {
+        await using var db = NpgsqlDataSource.Create(run.ConnectionString);
+        async Task<string> KeysOf(string table)
+        {
+            await using var command = db.CreateCommand(
+                $"SELECT string_agg(k, ',' ORDER BY k) FROM (SELECT doc FROM {table} WHERE customer_id LIKE 'bench-%' LIMIT 1) d, jsonb_object_keys(d.doc) k");
+            return (string)(await command.ExecuteScalarAsync())!;
+        }
+        var orderly = await KeysOf("orders");
+        Assert.Equal("createdAt,customerId,deliveryAddress,id,items,status,updatedAt,version", orderly);
+        Assert.Equal(orderly, await KeysOf("baseline_orders"));
+        await using var count = db.CreateCommand("SELECT count(*) FROM bench_insert");
+        Assert.True((long)(await count.ExecuteScalarAsync())! > 0, "pgbench inserted nothing");
+    }
+}

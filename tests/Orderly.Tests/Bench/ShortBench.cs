@@ -1,0 +1,40 @@
+using Orderly.LoadClient.Bench;
+using Orderly.LoadClient.Cluster;
+using Orderly.Tests.Infrastructure;
+
+namespace Orderly.Tests.Bench;
+
+/// <summary>./orderly bench, short (1 s per operation, 4 callers, a 500-order silo, no scale-down), once for the tests that read it.</summary>
+public sealed class ShortBench : IAsyncLifetime
+{
+    public const int Activations = 500;
+    public string OutDir { get; } = Path.Combine(Path.GetTempPath(), "orderly-bench-" + Guid.NewGuid().ToString("N")[..8]);
+    public string ConnectionString { get; private set; } = "";
+    public BenchReport Report { get; private set; } = null!;
+    public string Output { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestDatabase.CreateSchemaAsync("bench");
+        var layout = Processes.Layout;
+        await new LocalCluster(layout, TextWriter.Null).DownAsync();
+        using var output = new StringWriter();
+        Report = await new BenchRunner(layout, output).RunAsync(new BenchOptions
+        {
+            ConnectionString = ConnectionString,
+            OutDir = OutDir,
+            Concurrency = 4,
+            WarmupSeconds = 1,
+            SecondsPerOperation = 2,
+            Activations = Activations,
+            ScaleDownEvents = 0,
+        }, CancellationToken.None);
+        Output = output.ToString();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await TestDatabase.DropSchemaAsync(ConnectionString);
+        Directory.Delete(OutDir, recursive: true);
+    }
+}
