@@ -54,3 +54,18 @@ public sealed class BenchFiguresTests
     public void Pgbench_log_lines_give_latency_in_microseconds_or_nothing(string line, long? expected) =>
         Assert.Equal(expected, PgBench.ParseLogLine(line));
 }
+
+public sealed class BenchCommandTests
+{
+    [Theory]
+    [InlineData("--seconds", "0", "--seconds must be from 1 to 300")]
+    [InlineData("--concurrency", "0", "--concurrency must be from 1 to 256")]
+    [InlineData("--activations", "-1", "--activations must be from 0 to 1000000")]
+    [InlineData("--systems", "django", "django")]
+    public async Task Bad_options_stop_the_bench_before_it_starts_anything(string option, string value, string message)
+    {
+        var result = await Infrastructure.Processes.RunAsync("dotnet", [Infrastructure.Processes.LoadClientDll, "bench", option, value], new Dictionary<string, string?>());
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+    }
+}
