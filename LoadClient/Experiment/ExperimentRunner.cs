@@ -71,7 +71,7 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
             var verification = await Verifier.VerifyAsync(options.ConnectionString, [.. sessions.Acknowledged.Values], prefix);
             var timeline = Results.Timeline(metrics, (int)Math.Ceiling(duration.TotalSeconds));
             var summary = Results.Summarize(profile, options.Sessions, duration.TotalSeconds, timeline, metrics, windows,
-                sessions.Acknowledged.Count, verification, timings);
+                sessions.Acknowledged.Count, verification, timings, (int)Schedule.WarmupSeconds);
             await Results.WriteAsync(Path.Combine(options.OutDir, profile), summary, timeline);
             return summary;
         }

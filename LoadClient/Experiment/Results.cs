@@ -68,7 +68,8 @@ public static class Results
         [.. windows.SelectMany(w => Enumerable.Range((int)w.StartSeconds, (int)w.EndSeconds - (int)w.StartSeconds + 1))];
 
     public static Summary Summarize(string profile, int sessions, double duration, IReadOnlyList<TimelineRow> timeline,
-        RunMetrics metrics, IReadOnlyList<EventWindow> windows, int acknowledged, Verification verification, PodTimings settings)
+        RunMetrics metrics, IReadOnlyList<EventWindow> windows, int acknowledged, Verification verification, PodTimings settings,
+        int warmupSeconds = 0)
     {
         var requests = timeline.Sum(r => r.Requests);
         var failed = timeline.Sum(r => r.Failures);
@@ -78,7 +79,8 @@ public static class Results
         var latency = metrics.Latency;
         var steady = new HdrHistogram.LongHistogram(1, 120_000_000, 2);
         var window = new HdrHistogram.LongHistogram(1, 120_000_000, 2);
-        foreach (var row in timeline)
+        // The first seconds of a fresh cluster (JIT, first activations) are neither steady nor a window.
+        foreach (var row in timeline.Where(r => r.Second >= warmupSeconds))
             (inWindows.Contains(row.Second) ? window : steady).Add(metrics[row.Second].Latency);
         return new Summary(
             profile, sessions, Math.Round(duration, 1), requests, requests - failed, failed,
