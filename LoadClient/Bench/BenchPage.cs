@@ -59,7 +59,7 @@ public static class BenchPage
         {
             foreach (var o in system.Operations)
             {
-                var r = report.Ratios.FirstOrDefault(x => x.System == system.Name && x.Operation == o.Operation);
+                var r = report.RatioOf(system.Name, o.Operation);
                 html.Append(CultureInfo.InvariantCulture,
                     $"<tr><td title=\"{Enc(system.Description)}\">{Enc(system.Name)}</td><td>{Enc(o.Operation)}</td><td>{o.Throughput:N0}</td><td>{o.P50Ms:0.00}</td><td>{o.P99Ms:0.00}</td><td>{o.Errors}</td><td>{(r is null ? "" : $"{r.VsBaseline:0.00}×")}</td><td>{(r?.VsPgbench is { } p ? $"{p:0.00}×" : "")}</td></tr>");
             }

@@ -47,6 +47,9 @@ public sealed record BenchReport(
 {
     public const string Baseline = "baseline";
 
+    public Ratio? RatioOf(string system, string operation) =>
+        Ratios.FirstOrDefault(r => r.System == system && r.Operation == operation);
+
     public static IReadOnlyList<Ratio> RatiosOf(OperationResult? pgbench, IReadOnlyList<SystemResult> systems)
     {
         if (systems.SingleOrDefault(s => s.Name == Baseline) is not { } baseline)
@@ -95,7 +98,7 @@ public sealed record BenchReport(
         {
             foreach (var o in s.Operations)
             {
-                var r = Ratios.FirstOrDefault(x => x.System == s.Name && x.Operation == o.Operation);
+                var r = RatioOf(s.Name, o.Operation);
                 text.AppendLine(inv, $"{s.Name,-18}{o.Operation,-16}{o.Throughput,10:N0}{o.P50Ms,9:0.00}{o.P99Ms,9:0.00}{o.Errors,8}{(r is null ? "" : $"{r.VsBaseline:0.00}×"),11}{(r?.VsPgbench is { } p ? $"{p:0.00}×" : ""),10}");
             }
         }

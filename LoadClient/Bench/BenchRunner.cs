@@ -178,7 +178,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     {
         using var http = Client(options.Concurrency);
         var metricsUrl = new Uri(ClusterLayout.SiloManagementUrl(0), "/metrics");
-        var activations = await ActivationsAsync(metricsUrl, cancellationToken);
+        var activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
         var placed = 0;
         while (activations < options.Activations)
         {
@@ -186,7 +186,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             await Parallel.ForEachAsync(Enumerable.Range(placed, batch), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
                 async (i, ct) => await PlaceAsync(http, $"bench-{runId}-fill-{i}", ct));
             placed += batch;
-            activations = await ActivationsAsync(metricsUrl, cancellationToken);
+            activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
             output.WriteLine($"    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
         }
         var silo = cluster.Started[ClusterLayout.SiloName(0)];
@@ -201,9 +201,8 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     }
 
     /// <summary>Grain activations the silo reports on /metrics (Orleans' catalog gauge).</summary>
-    private static async Task<long> ActivationsAsync(Uri metricsUrl, CancellationToken cancellationToken)
+    private static async Task<long> ActivationsAsync(HttpClient http, Uri metricsUrl, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var text = await http.GetStringAsync(metricsUrl, cancellationToken);
         var match = ActivationGauge().Match(text);
         if (!match.Success)

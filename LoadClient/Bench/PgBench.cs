@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using HdrHistogram;
 using Npgsql;
@@ -40,30 +39,18 @@ public static class PgBench
 
             """, cancellationToken);
         var logPrefix = Path.Combine(workDir, "pgbench_log");
-        var psi = new ProcessStartInfo(Binary)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workDir,
-        };
-        foreach (var a in new[]
-        {
+        var environment = new Dictionary<string, string> { ["PGPASSWORD"] = cs.Password ?? "" };
+        if (!string.IsNullOrEmpty(cs.SearchPath))
+            environment["PGOPTIONS"] = $"-c search_path={cs.SearchPath}";
+        var run = await Tool.RunAsync(Binary,
+        [
             "-n", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
             "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
             "-f", script, "-l", $"--log-prefix={logPrefix}",
             "-h", cs.Host ?? "127.0.0.1", "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username ?? "orderly", cs.Database ?? "orderly",
-        })
-            psi.ArgumentList.Add(a);
-        psi.Environment["PGPASSWORD"] = cs.Password ?? "";
-        if (!string.IsNullOrEmpty(cs.SearchPath))
-            psi.Environment["PGOPTIONS"] = $"-c search_path={cs.SearchPath}";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-            throw new ClusterException($"pgbench failed: {(await stderr).Trim()} {(await stdout).Trim()}".Trim());
+        ], cancellationToken, environment, workDir);
+        if (run.ExitCode != 0)
+            throw new ClusterException($"pgbench failed: {run.Printed}");
 
         var latency = new LongHistogram(1, 60_000_000, 3);
         long errors = 0;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -77,16 +76,10 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
 
     public async Task MigrateAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(layout.SiloDll);
-        psi.ArgumentList.Add("migrate");
-        psi.Environment["ConnectionStrings__Orderly"] = spec.ConnectionString;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        if (process.ExitCode != 0)
-            throw new ClusterException($"schema migration failed: {(await stderr).Trim()} {(await stdout).Trim()}".Trim());
+        var run = await Tool.RunAsync("dotnet", [layout.SiloDll, "migrate"], cancellationToken,
+            new Dictionary<string, string> { ["ConnectionStrings__Orderly"] = spec.ConnectionString });
+        if (run.ExitCode != 0)
+            throw new ClusterException($"schema migration failed: {run.Printed}");
     }
 
     public Task<ManagedProcess> StartSiloAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
@@ -134,11 +127,9 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public async Task StartHaproxyAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
         await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, spec), cancellationToken);
-        var check = Process.Start(new ProcessStartInfo("haproxy", ["-c", "-q", "-f", layout.HaproxyConfig]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        var error = await check.StandardError.ReadToEndAsync(cancellationToken);
-        await check.WaitForExitAsync(cancellationToken);
+        var check = await Tool.RunAsync("haproxy", ["-c", "-q", "-f", layout.HaproxyConfig], cancellationToken);
         if (check.ExitCode != 0)
-            throw new ClusterException($"HAProxy rejected {layout.HaproxyConfig}: {error.Trim()}");
+            throw new ClusterException($"HAProxy rejected {layout.HaproxyConfig}: {check.Printed}");
         var process = Started["haproxy"] = ManagedProcess.Start(layout, "haproxy", "haproxy", ["-db", "-f", layout.HaproxyConfig]);
         await WaitReadyAsync(process, new Uri(ClusterLayout.FrontEndUrl, "/health/ready"), cancellationToken);
     }
