@@ -14,7 +14,7 @@ namespace Orderly.Silo.Hosting;
 
 public static class SiloHostingExtensions
 {
-    public const string OrderStorage = "orders";
+    public const string OrderStorage = OrderGrain.OrderStorageName;
 
     /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source, the Orleans Dashboard.</summary>
     public static WebApplicationBuilder AddOrderlySilo(this WebApplicationBuilder builder)

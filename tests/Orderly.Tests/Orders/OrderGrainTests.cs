@@ -178,6 +178,50 @@ public sealed class OrderGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_place_reaching_a_fresh_activation_of_a_stored_order_answers_from_storage_and_writes_nothing()
+    {
+        // A new activation places without reading first; storage refuses that insert when the order
+        // exists, and the grain must then answer exactly as if it had read first.
+        var id = OrderIds.FromIdempotencyKey("c-9", "key-fresh");
+        var grain = fixture.Client.GetGrain<IOrderGrain>(id);
+        var command = Place("c-9", "key-fresh");
+        var first = await grain.Place(command);
+        var stored = await ReadStoredState(id);
+
+        await fixture.Cluster.DeactivateAsync(grain);
+        var redelivered = await grain.Place(command);
+        Assert.Equal(PlaceOutcome.Created, redelivered.Outcome);
+        Assert.Equal(first.Order, redelivered.Order);
+
+        await fixture.Cluster.DeactivateAsync(grain);
+        var repeated = await grain.Place(Place("c-9", "key-fresh"));
+        Assert.Equal(PlaceOutcome.AlreadyPlaced, repeated.Outcome);
+        Assert.Equal(first.Order, repeated.Order);
+
+        await fixture.Cluster.DeactivateAsync(grain);
+        var reused = await grain.Place(Place("c-9", "key-fresh", [new OrderLine("SKU-B", 9)]));
+        Assert.Equal(PlaceOutcome.KeyReusedWithDifferentBody, reused.Outcome);
+        Assert.Equal(first.Order, reused.Order);
+
+        Assert.Equal(stored.GetRawText(), (await ReadStoredState(id)).GetRawText());
+        // The activation that lost its blind insert has loaded the order and keeps working.
+        var packed = await grain.ChangeStatus(new ChangeStatus(Guid.NewGuid(), OrderStatus.Packed, ExpectedVersion: 1));
+        Assert.Equal(CommandOutcome.Applied, packed.Outcome);
+        Assert.Equal(2, packed.Order!.Version);
+    }
+
+    [Fact]
+    public async Task An_order_read_before_it_is_placed_is_then_placed_normally()
+    {
+        var grain = NewOrder();
+        Assert.Null(await grain.Get());
+        var placed = await grain.Place(Place());
+        Assert.Equal(PlaceOutcome.Created, placed.Outcome);
+        await fixture.Cluster.DeactivateAsync(grain);
+        Assert.Equal(placed.Order, await grain.Get());
+    }
+
+    [Fact]
     public async Task State_is_durable_across_deactivation_and_stored_as_plain_json()
     {
         var grain = NewOrder();

@@ -27,7 +27,7 @@ public sealed class SchemaTests : IAsyncLifetime
     [Fact]
     public async Task Applying_the_schema_twice_in_a_row_succeeds_and_the_second_run_changes_nothing()
     {
-        Assert.Equal([SchemaMigrator.LatestVersion], await Migrator().ApplyAsync());
+        Assert.Equal(SchemaMigrator.Migrations.Select(m => m.Version), await Migrator().ApplyAsync());
         Assert.Empty(await Migrator().ApplyAsync());
         Assert.Equal(SchemaMigrator.Migrations.Count, await Scalar<long>("SELECT count(*) FROM orderly_schema_version"));
     }
