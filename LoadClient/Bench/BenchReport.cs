@@ -11,8 +11,14 @@ public static class Operations
     public const string ReadHot = "read hot order";
     public const string Update = "update";
     public const string DayList = "day list";
+    /// <summary>
+    /// GET /health/live: a request no system does any work for. Its rate is the most any operation
+    /// can reach through this load client, HAProxy and Kestrel on this machine — the ceiling the
+    /// others are read against.
+    /// </summary>
+    public const string NoOp = "no-op (ceiling)";
 
-    public static readonly string[] All = [Create, ReadHot, Update, DayList];
+    public static readonly string[] All = [Create, ReadHot, Update, DayList, NoOp];
 }
 
 /// <summary>One system under load: the baseline, or Orderly with N silos.</summary>

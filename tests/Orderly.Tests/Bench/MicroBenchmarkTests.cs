@@ -1,0 +1,38 @@
+using Orderly.Tests.Infrastructure;
+
+namespace Orderly.Tests.Bench;
+
+/// <summary>
+/// ./orderly bench --micro runs the BenchmarkDotNet micro-benchmarks for real (BenchmarkDotNet's
+/// one-invocation "dry" job here, to keep the suite short): every benchmark builds, runs and reports
+/// a time and an allocation figure.
+/// </summary>
+public sealed class MicroBenchmarkTests
+{
+    private static readonly string[] Benchmarks =
+    [
+        "new order id (UUID v7)", "id from Idempotency-Key (UUID v5)", "grain reference for an id",
+        "state → JSON (storage write)", "JSON → state (storage read)",
+        "place command, Orleans binary round trip", "place result, Orleans binary round trip",
+    ];
+
+    [Fact]
+    public async Task Every_micro_benchmark_runs_and_reports_a_time_and_allocations()
+    {
+        var env = new Dictionary<string, string?> { ["ORDERLY_SKIP_BUILD"] = "1", ["ORDERLY_CONFIGURATION"] = Processes.Configuration };
+        var run = await Processes.RunAsync(Path.Combine(Processes.Layout.Root, "orderly"), ["bench", "--micro", "--job", "dry"], env, TimeSpan.FromMinutes(5));
+        Assert.True(run.ExitCode == 0, run.Output + run.Error);
+
+        var written = run.Output.Split('\n').Single(l => l.StartsWith("written: ", StringComparison.Ordinal))["written: ".Length..].Trim();
+        var rows = Directory.GetFiles(written, "*-report.csv")
+            .SelectMany(File.ReadAllLines)
+            .Where(l => !l.StartsWith("Method", StringComparison.Ordinal))
+            .ToList();
+        foreach (var name in Benchmarks)
+        {
+            var row = Assert.Single(rows, r => r.TrimStart('"').StartsWith($"'{name}'", StringComparison.Ordinal));
+            // ... Mean, Error, Allocated: a time (Error is NA for a single invocation) and bytes.
+            Assert.Matches(@",""?[\d,]+(\.\d+)? (ns|μs|ms|s)""?,[^,]*,[\d.,]+ (B|KB)$", row);
+        }
+    }
+}
