@@ -114,7 +114,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             new Machine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
             new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents),
             pgbench, systems, ratios, shutdown, scaleDown,
-            BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations));
+            BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems)));
         await report.WriteAsync(options.OutDir);
         output.WriteLine();
         output.WriteLine(report.Table());

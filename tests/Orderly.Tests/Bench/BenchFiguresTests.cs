@@ -30,6 +30,21 @@ public sealed class BenchFiguresTests
     }
 
     [Fact]
+    public void The_hot_read_target_shows_the_ceiling_the_baseline_no_op_sets()
+    {
+        var baseline = new SystemResult("baseline", "b", [Op(Operations.ReadHot, 1000), Op(Operations.NoOp, 1940)]);
+        var orderly = new SystemResult("orderly-1-silo", "o", [Op(Operations.Create, 10), Op(Operations.ReadHot, 1060), Op(Operations.NoOp, 1900)]);
+        var systems = new[] { baseline, orderly };
+        Assert.Equal(1.94, BenchReport.ReadCeilingOf(systems)!.Value, 6);
+        Assert.Null(BenchReport.ReadCeilingOf([orderly]));
+
+        var targets = BenchReport.TargetsOf(BenchReport.RatiosOf(null, systems), null, null, 10_000, BenchReport.ReadCeilingOf(systems));
+        var read = targets.Single(t => t.Name == "hot-order read vs baseline (orderly-1-silo)");
+        Assert.Equal("1.06× (no-op ceiling 1.94×)", read.Measured);
+        Assert.False(read.Met);
+    }
+
+    [Fact]
     public void A_slow_or_unclean_silo_stop_or_a_p99_spike_misses_its_target()
     {
         var none = Array.Empty<Ratio>();
