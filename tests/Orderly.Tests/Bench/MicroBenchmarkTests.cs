@@ -16,11 +16,15 @@ public sealed class MicroBenchmarkTests
         "place command, Orleans binary round trip", "place result, Orleans binary round trip",
     ];
 
+    private static Task<ProcessResult> Micro(params string[] args) =>
+        Processes.RunAsync(Path.Combine(Processes.Layout.Root, "orderly"), ["bench", "--micro", .. args],
+            new Dictionary<string, string?> { ["ORDERLY_SKIP_BUILD"] = "1", ["ORDERLY_CONFIGURATION"] = Processes.Configuration },
+            TimeSpan.FromMinutes(5));
+
     [Fact]
     public async Task Every_micro_benchmark_runs_and_reports_a_time_and_allocations()
     {
-        var env = new Dictionary<string, string?> { ["ORDERLY_SKIP_BUILD"] = "1", ["ORDERLY_CONFIGURATION"] = Processes.Configuration };
-        var run = await Processes.RunAsync(Path.Combine(Processes.Layout.Root, "orderly"), ["bench", "--micro", "--job", "dry"], env, TimeSpan.FromMinutes(5));
+        var run = await Micro("--job", "dry");
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
 
         var written = run.Output.Split('\n').Single(l => l.StartsWith("written: ", StringComparison.Ordinal))["written: ".Length..].Trim();
@@ -34,5 +38,16 @@ public sealed class MicroBenchmarkTests
             // ... Mean, Error, Allocated: a time (Error is NA for a single invocation) and bytes.
             Assert.Matches(@",""?[\d,]+(\.\d+)? (ns|μs|ms|s)""?,[^,]*,[\d.,]+ (B|KB)$", row);
         }
+    }
+
+    [Theory]
+    [InlineData("--no-such-option")]
+    [InlineData("--filter", "*NoSuchBenchmark*")]
+    public async Task A_run_where_nothing_runs_fails_with_a_message(params string[] args)
+    {
+        var run = await Micro(args);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("micro-benchmarks: nothing ran", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("written:", run.Output, StringComparison.Ordinal);
     }
 }
