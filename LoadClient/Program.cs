@@ -7,14 +7,8 @@ var silos = new Option<int>("--silos") { Description = "number of silos", Defaul
 var gateways = new Option<int>("--gateways") { Description = "number of gateways", DefaultValueFactory = _ => 2 };
 var profile = new Option<string>("--profile") { Description = "graceful or naive", DefaultValueFactory = _ => "graceful" };
 profile.AcceptOnlyFromAmong("graceful", "naive");
-foreach (var count in new[] { silos, gateways })
-{
-    count.Validators.Add(r =>
-    {
-        if (r.GetValueOrDefault<int>() is < 1 or > ClusterLayout.MaxReplicas)
-            r.AddError($"{r.Option.Name} must be from 1 to {ClusterLayout.MaxReplicas}");
-    });
-}
+Within(silos, 1, ClusterLayout.MaxReplicas);
+Within(gateways, 1, ClusterLayout.MaxReplicas);
 
 var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile };
 up.SetAction(async (parse, ct) => await Run(async cluster =>
@@ -52,8 +46,8 @@ var events = new Option<int>("--events") { Description = "scale-down events per 
 var sessions = new Option<int>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it)", DefaultValueFactory = _ => 16 };
 var outDir = new Option<string?>("--out") { Description = "results folder (default .orderly/results/<utc-timestamp>)" };
 var seed = new Option<int>("--seed") { Description = "seed for lags and sessions; same for every profile", DefaultValueFactory = _ => 7 };
-events.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 40) r.AddError("--events must be from 1 to 40"); });
-sessions.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 500) r.AddError("--sessions must be from 1 to 500"); });
+Within(events, 1, 40);
+Within(sessions, 1, 500);
 
 Command ExperimentCommand(string name, string description)
 {
@@ -137,16 +131,16 @@ chaos.SetAction(async (parse, ct) => await Run(async cluster =>
 }));
 
 var benchConcurrency = new Option<int>("--concurrency") { Description = "closed-loop callers per system (and pgbench clients)", DefaultValueFactory = _ => 16 };
-var benchSeconds = new Option<int>("--seconds") { Description = "measured seconds per operation (after a 2 s warm-up)", DefaultValueFactory = _ => 8 };
+var benchSeconds = new Option<int>("--seconds") { Description = "measured seconds per operation (after a 3 s warm-up)", DefaultValueFactory = _ => 8 };
 var benchActivations = new Option<int>("--activations") { Description = "active orders on the silo whose graceful shutdown is timed (0 skips)", DefaultValueFactory = _ => 10_000 };
 var benchEvents = new Option<int>("--events") { Description = "scale-down events for the p99-while-pods-leave measurement (0 skips)", DefaultValueFactory = _ => 2 };
 var benchStrict = new Option<bool>("--strict") { Description = "exit 1 when a target is missed" };
 var benchSystems = new Option<string[]>("--systems") { Description = "which to run: pgbench, baseline, orderly-1, orderly-2 (default all)", AllowMultipleArgumentsPerToken = true };
 benchSystems.AcceptOnlyFromAmong([.. Orderly.LoadClient.Bench.BenchOptions.AllSystems]);
-benchConcurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError("--concurrency must be from 1 to 256"); });
-benchSeconds.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 300) r.AddError("--seconds must be from 1 to 300"); });
-benchActivations.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1_000_000) r.AddError("--activations must be from 0 to 1000000"); });
-benchEvents.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10) r.AddError("--events must be from 0 to 10"); });
+Within(benchConcurrency, 1, 256);
+Within(benchSeconds, 1, 300);
+Within(benchActivations, 0, 1_000_000);
+Within(benchEvents, 0, 10);
 var bench = new Command("bench", "pgbench, the stateless baseline and Orderly (1 and 2 silos) side by side; bench.json, bench.html")
 {
     outDir, benchConcurrency, benchSeconds, benchActivations, benchEvents, benchStrict, benchSystems,
@@ -197,3 +191,11 @@ static async Task<int> Run(Func<LocalCluster, Task> action, bool needsCluster = 
         return 1;
     }
 }
+
+/// <summary>Rejects a value outside [min, max] at parse time, with one message shape for every option.</summary>
+static void Within(Option<int> option, int min, int max) =>
+    option.Validators.Add(r =>
+    {
+        if (r.GetValueOrDefault<int>() < min || r.GetValueOrDefault<int>() > max)
+            r.AddError($"{option.Name} must be from {min} to {max}");
+    });

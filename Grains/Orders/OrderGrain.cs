@@ -17,20 +17,20 @@ namespace Orderly.Grains.Orders;
 /// writes blind with "insert only if absent" (the write query's null version). When storage already
 /// holds the order — a retried place, a repeated idempotency key — that insert changes nothing and is
 /// refused as a version conflict; the grain then reads the stored order and answers from it exactly
-/// as a loaded activation would. Every other call reads storage first.
+/// as a loaded activation would. Every other call reads storage first — including on an activation
+/// Orleans has moved to another silo (which Orderly never asks for: no rebalancer is configured).
 /// </remarks>
-public sealed class OrderGrain : Grain, IOrderGrain, IGrainMigrationParticipant
+public sealed class OrderGrain : Grain, IOrderGrain
 {
     /// <summary>The grain storage provider holding orders (the silo registers it under this name).</summary>
     public const string OrderStorageName = "orders";
     public const string StateName = "order";
-    private const string LoadedKey = "orderly.order.loaded";
 
     private readonly IGrainStorage _storage;
     private readonly StateStorageBridge<OrderState> _state;
     private readonly TimeProvider _time;
     private readonly int _remembered;
-    /// <summary>True once <see cref="_state"/> holds what storage holds (read, written, or migrated in).</summary>
+    /// <summary>True once <see cref="_state"/> holds what storage holds (read or written by this activation).</summary>
     private bool _loaded;
 
     public OrderGrain(
@@ -54,8 +54,8 @@ public sealed class OrderGrain : Grain, IOrderGrain, IGrainMigrationParticipant
 
     public async Task<PlaceResult> Place(PlaceOrder command, CancellationToken cancellationToken = default)
     {
-        if (!_loaded && await TryInsertNew(command) is { } created)
-            return created;
+        if (!_loaded && await TryInsertNew(command))
+            return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
 
         if (Current.IsPlaced)
         {
@@ -70,10 +70,10 @@ public sealed class OrderGrain : Grain, IOrderGrain, IGrainMigrationParticipant
     }
 
     /// <summary>
-    /// Writes the order as new without reading first. Null when storage already held it: the stored
+    /// Writes the order as new without reading first. False when storage already held it: the stored
     /// order has then been loaded and the caller answers from it.
     /// </summary>
-    private async Task<PlaceResult?> TryInsertNew(PlaceOrder command)
+    private async Task<bool> TryInsertNew(PlaceOrder command)
     {
         // Straight to the provider rather than through the bridge: a refused insert is an expected
         // answer here, not a storage error to log.
@@ -86,7 +86,7 @@ public sealed class OrderGrain : Grain, IOrderGrain, IGrainMigrationParticipant
         catch (InconsistentStateException)
         {
             await Load();
-            return null;
+            return false;
         }
         catch
         {
@@ -97,7 +97,7 @@ public sealed class OrderGrain : Grain, IOrderGrain, IGrainMigrationParticipant
         _state.State = next;
         _state.Etag = attempt.ETag;
         _loaded = true;
-        return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
+        return true;
     }
 
     private OrderState NewOrder(PlaceOrder command)
@@ -208,22 +208,5 @@ public sealed class OrderGrain : Grain, IOrderGrain, IGrainMigrationParticipant
     {
         var now = _time.GetUtcNow();
         return now.AddTicks(-(now.Ticks % 10));
-    }
-
-    // A migrating activation carries its loaded state along, so the new one need not read storage.
-    void IGrainMigrationParticipant.OnDehydrate(IDehydrationContext context)
-    {
-        if (!_loaded)
-            return;
-        _state.OnDehydrate(context);
-        context.TryAddValue(LoadedKey, true);
-    }
-
-    void IGrainMigrationParticipant.OnRehydrate(IRehydrationContext context)
-    {
-        if (!context.TryGetValue<bool>(LoadedKey, out var loaded) || !loaded)
-            return;
-        _state.OnRehydrate(context);
-        _loaded = true;
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Orderly.ServiceDefaults.Database;
 
 namespace Orderly.Baseline;
 
@@ -99,16 +100,10 @@ public static class BaselineStoreExtensions
             .Configure<IConfiguration>((o, c) => o.ConnectionString = c.GetConnectionString("Orderly"))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        // The same Npgsql tuning as Orderly's hosts (no reset on return to the pool, automatic
-        // preparation), so the bench compares designs, not connection settings.
+        // Orderly's own Npgsql tuning (no reset on return to the pool, automatic preparation), so the
+        // bench compares designs, not connection settings.
         builder.Services.AddSingleton(sp =>
-        {
-            var data = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<BaselineOptions>>().Value.ConnectionString);
-            data.ConnectionStringBuilder.NoResetOnClose = true;
-            data.ConnectionStringBuilder.MaxAutoPrepare = 64;
-            data.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
-            return data.Build();
-        });
+            DatabaseServiceCollectionExtensions.Tuned(sp.GetRequiredService<IOptions<BaselineOptions>>().Value.ConnectionString!).Build());
         builder.Services.AddSingleton<BaselineStore>();
         return builder;
     }

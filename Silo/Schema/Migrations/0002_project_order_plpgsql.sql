@@ -1,6 +1,7 @@
 -- orderly_project_order runs inside every order write. As a LANGUAGE sql function called from
--- plpgsql it was parsed and planned again on every call (about 5% of the machine's CPU while
--- placing orders); as plpgsql its statement is planned once per connection and cached.
+-- plpgsql it was parsed and planned again on every call (perf: base_yyparse under fmgr_sql); as
+-- plpgsql its statement is planned once per connection and cached. ./orderly bench, 1 silo:
+-- update 3,469 -> 3,855 req/s.
 CREATE OR REPLACE FUNCTION orderly_project_order(p_state jsonb) RETURNS void LANGUAGE plpgsql AS
 $$
 BEGIN
