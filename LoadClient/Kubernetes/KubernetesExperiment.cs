@@ -1,5 +1,6 @@
 using k8s;
-using Orderly.LoadClient.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 using Orderly.LoadClient.Load;
 
 namespace Orderly.LoadClient.Kubernetes;
@@ -91,7 +92,7 @@ public sealed class KubernetesExperiment(IKubernetes client, TextWriter output)
             sessions.Acknowledged.Count, verification, PodTimings.For(o.Profile));
         await Results.WriteAsync(Path.Combine(o.OutDir, o.Profile), summary, timeline);
         await ReportPage.WriteAsync(o.OutDir);
-        output.WriteLine(ExperimentRunner.Table([summary]));
+        output.WriteLine(Results.Table([summary]));
         return summary;
     }
 }

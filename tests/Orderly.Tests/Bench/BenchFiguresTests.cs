@@ -1,5 +1,8 @@
-using Orderly.LoadClient.Bench;
-using Orderly.LoadClient.Experiment;
+using Orderly.Bench.Runner;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 
 namespace Orderly.Tests.Bench;
 
@@ -79,7 +82,7 @@ public sealed class BenchCommandTests
     [InlineData("--systems", "django", "django")]
     public async Task Bad_options_stop_the_bench_before_it_starts_anything(string option, string value, string message)
     {
-        var result = await Infrastructure.Processes.RunAsync("dotnet", [Infrastructure.Processes.LoadClientDll, "bench", option, value], new Dictionary<string, string?>());
+        var result = await Infrastructure.Processes.RunAsync("dotnet", [Infrastructure.Processes.BenchRunnerDll, option, value], new Dictionary<string, string?>());
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(message, result.Error, StringComparison.Ordinal);
     }

@@ -1,5 +1,5 @@
 using Npgsql;
-using Orderly.LoadClient.Bench;
+using Orderly.Bench.Runner;
 using Xunit.Abstractions;
 
 namespace Orderly.Tests.Bench;

@@ -1,5 +1,5 @@
-using Orderly.LoadClient.Bench;
-using Orderly.LoadClient.Cluster;
+using Orderly.Bench.Runner;
+using Orderly.Harness.Cluster;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Bench;

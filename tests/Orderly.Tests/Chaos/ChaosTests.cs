@@ -1,4 +1,4 @@
-using Orderly.LoadClient.Chaos;
+using Orderly.Harness.Chaos;
 using Orderly.Tests.Infrastructure;
 using Xunit.Abstractions;
 

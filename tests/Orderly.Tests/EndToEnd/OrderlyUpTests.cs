@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.EndToEnd;
@@ -88,7 +88,7 @@ public sealed class OrderlyUpTests : IAsyncLifetime
         Assert.Contains("gateways/gateway-1", haproxyLog, StringComparison.Ordinal);
 
         var pids = Directory.GetFiles(Layout.RunDir, "*.pid").Where(f => !f.EndsWith("postgres.pid", StringComparison.Ordinal))
-            .Select(f => int.Parse(File.ReadAllText(f).Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            .Select(f => int.Parse(File.ReadAllText(f).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(5, pids.Count);
 
         var down = await Orderly("down");

@@ -1,5 +1,8 @@
-using Orderly.LoadClient.Cluster;
-using Orderly.LoadClient.Experiment;
+using Orderly.Harness.Cluster;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Experiment;

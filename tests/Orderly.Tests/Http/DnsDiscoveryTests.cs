@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Http;

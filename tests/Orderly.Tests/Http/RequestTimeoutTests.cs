@@ -1,5 +1,5 @@
 using System.Net;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Orderly.Tests.Shutdown;
 
 namespace Orderly.Tests.Http;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 
 namespace Orderly.Tests.Infrastructure;
 
@@ -19,6 +19,8 @@ public static class Processes
     public static string SiloDll => Layout.SiloDll;
     public static string GatewayDll => Layout.GatewayDll;
     public static string LoadClientDll => Path.Combine(Layout.Root, "LoadClient", "bin", Configuration, "net10.0", "Orderly.LoadClient.dll");
+    public static string HarnessDll => Path.Combine(Layout.Root, "Harness", "bin", Configuration, "net10.0", "Orderly.Harness.dll");
+    public static string BenchRunnerDll => Path.Combine(Layout.Root, "bench", "Runner", "bin", Configuration, "net10.0", "Orderly.Bench.Runner.dll");
 
     public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, IDictionary<string, string?>? env = null, TimeSpan? timeout = null)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 
 namespace Orderly.Tests.Infrastructure;
 

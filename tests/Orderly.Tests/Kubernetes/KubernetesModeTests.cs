@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Orderly.LoadClient.Experiment;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 using Orderly.LoadClient.Kubernetes;
 using Orderly.LoadClient.Load;
 using Orderly.Tests.Infrastructure;

@@ -1,6 +1,9 @@
 using k8s;
 using k8s.Models;
-using Orderly.LoadClient.Experiment;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 using Xunit.Abstractions;
 
 namespace Orderly.Tests.Kubernetes;
@@ -89,7 +92,7 @@ public sealed class ManifestTests(ITestOutputHelper output)
         Assert.Equal(deployed.Unhealthy, local.UnhealthyThreshold);
         // The lags the experiment draws stay within what the manifests plan for.
         Assert.True(local.DeregistrationLagMaxSeconds <= deployed.AssumedLag);
-        Assert.Equal(Orderly.LoadClient.Cluster.HaproxyConfig.IdleTimeoutSeconds, deployed.IdleTimeout);
+        Assert.Equal(Orderly.Harness.Cluster.HaproxyConfig.IdleTimeoutSeconds, deployed.IdleTimeout);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Orderly.Tests.Infrastructure;
 using Orderly.Tests.Shutdown;
 

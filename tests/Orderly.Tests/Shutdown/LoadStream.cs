@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 
 namespace Orderly.Tests.Shutdown;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Xunit.Abstractions;
 
 namespace Orderly.Tests.Shutdown;

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Orderly.LoadClient.Cluster;
+namespace Orderly.Harness.Cluster;
 
 /// <summary>
 /// HAProxy as an honest stand-in for the ALB: health checks on /health/ready, no retries and no

@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.Harness.Emulation;
 
 /// <summary>
 /// HAProxy's runtime API over its admin socket: how the runner plays the AWS Load Balancer Controller,

@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Orderly.LoadClient.Experiment;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 
-namespace Orderly.LoadClient.Bench;
+namespace Orderly.Bench.Runner;
 
 public static class Operations
 {

@@ -1,8 +1,11 @@
 using System.Globalization;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Orderly.LoadClient.Load;
+using Orderly.Harness.Emulation;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.Harness.Experiment;
 
 public sealed record ExperimentOptions
 {
@@ -31,7 +34,7 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
             summaries.Add(await RunProfileAsync(profile, runId, options, cancellationToken));
         var report = await ReportPage.WriteAsync(options.OutDir);
         output.WriteLine();
-        output.WriteLine(Table(summaries));
+        output.WriteLine(Results.Table(summaries));
         output.WriteLine($"report: {report}");
         return summaries;
     }
@@ -129,35 +132,5 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
         }
         if (live)
             output.WriteLine();
-    }
-
-    public static string Table(IReadOnlyList<Summary> summaries)
-    {
-        var rows = new (string Label, Func<Summary, string> Cell)[]
-        {
-            ("requests", s => s.Requests.ToString("N0", CultureInfo.InvariantCulture)),
-            ("failed", s => s.Failed.ToString("N0", CultureInfo.InvariantCulture)),
-            ("error rate", s => s.ErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
-            ("scale-down events", s => s.ScaleDownEvents.ToString(CultureInfo.InvariantCulture)),
-            ("error rate in scale-down windows", s => s.ScaleDownWindowErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
-            ("latency p50 / p99 (ms)", s => $"{s.LatencyMs.P50:0.0} / {s.LatencyMs.P99:0.0}"),
-            ("p99 steady / in windows (ms)", s => $"{s.ScaleDownLatencyMs.SteadyP99:0.0} / {s.ScaleDownLatencyMs.WindowP99:0.0}"),
-            ("orders acknowledged", s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture)),
-            ("orders lost", s => s.OrdersLost.ToString(CultureInfo.InvariantCulture)),
-            ("orders duplicated", s => s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)),
-        };
-        var text = new System.Text.StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{"",-34}");
-        foreach (var s in summaries)
-            text.Append(CultureInfo.InvariantCulture, $"{s.Profile,16}");
-        text.AppendLine();
-        foreach (var (label, cell) in rows)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"{label,-34}");
-            foreach (var s in summaries)
-                text.Append(CultureInfo.InvariantCulture, $"{cell(s),16}");
-            text.AppendLine();
-        }
-        return text.ToString();
     }
 }

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Orderly.LoadClient.Cluster;
+namespace Orderly.Harness.Cluster;
 
 /// <summary>What to start. Timings default to production-like values; tests shorten them.</summary>
 public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string ConnectionString)
@@ -275,4 +275,4 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
 public sealed record ProcessStatus(string Name, int Pid, bool Alive, string Health, string? Url);
 
 /// <summary>A problem the operator can act on; printed as one line, exit code 1.</summary>
-public sealed class ClusterException(string message) : Exception(message);
+public sealed class ClusterException(string message) : Orderly.LoadClient.Cli.UsageException(message);

@@ -1,4 +1,4 @@
-namespace Orderly.LoadClient.Cluster;
+namespace Orderly.Harness.Cluster;
 
 /// <summary>
 /// The local cluster's names, ports and files, exactly as DESIGN.md fixes them: gateway i on 5100+i,

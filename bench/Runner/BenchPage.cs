@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Orderly.LoadClient.Bench;
+namespace Orderly.Bench.Runner;
 
 /// <summary>
 /// DIR/bench.html: throughput and p99 per operation, one bar per system (pgbench beside create), the

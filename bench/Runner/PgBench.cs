@@ -1,9 +1,9 @@
 using System.Globalization;
 using HdrHistogram;
 using Npgsql;
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 
-namespace Orderly.LoadClient.Bench;
+namespace Orderly.Bench.Runner;
 
 /// <summary>
 /// The ceiling: pgbench inserting the same row as an order placement (same columns, same indexes,
@@ -15,7 +15,7 @@ public static class PgBench
     public const string Table = "bench_insert";
 
     public static string Binary =>
-        Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 } bin ? Path.Combine(bin, "pgbench") : "/usr/lib/postgresql/15/bin/pgbench";
+        PostgresBinaries.Find("pgbench");
 
     /// <summary>A placement's document, close in size to what the gateway writes.</summary>
     private const string Document =

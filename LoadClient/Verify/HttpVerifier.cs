@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Orderly.LoadClient.Load;
 
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.LoadClient.Verify;
 
 /// <summary>
 /// Verification through the public API, for places where the load client may not reach the database
@@ -16,20 +16,25 @@ public static class HttpVerifier
     {
         using var http = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
         var problems = new ConcurrentBag<string>();
+        var lost = new ConcurrentBag<Guid>();
         await Parallel.ForEachAsync(acknowledged, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (order, ct) =>
         {
             using var response = await http.GetAsync($"/orders/{order.Id}", ct);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
+                lost.Add(order.Id);
                 problems.Add($"lost: {order.Id} acknowledged at version {order.Version}, not found");
                 return;
             }
             response.EnsureSuccessStatusCode();
             var version = (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("version").GetInt32();
             if (version < order.Version)
+            {
+                lost.Add(order.Id);
                 problems.Add($"lost: {order.Id} acknowledged at version {order.Version}, reads version {version}");
+            }
         });
         // Duplicates need the orders table (one Idempotency-Key, several rows): not visible through the API.
-        return new Verification(problems.Count, Duplicated: -1, [.. problems.Take(10)]);
+        return new Verification([.. lost], Duplicated: -1, [.. problems.Take(Verification.ExamplesShown)]);
     }
 }

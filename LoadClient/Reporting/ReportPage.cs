@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.LoadClient.Reporting;
 
 /// <summary>
 /// DIR/report.html: both profiles side by side — requests and failures per second with the

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Orderly.LoadClient.Cluster;
+namespace Orderly.Harness.Cluster;
 
 /// <summary>
 /// Runs a short-lived command to its end (schema migration, config check, pgbench) and hands back

@@ -3,10 +3,13 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using Orderly.LoadClient.Cluster;
-using Orderly.LoadClient.Experiment;
+using Orderly.Harness.Cluster;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 
-namespace Orderly.LoadClient.Bench;
+namespace Orderly.Bench.Runner;
 
 public sealed record BenchOptions
 {

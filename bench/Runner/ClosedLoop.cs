@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using HdrHistogram;
 
-namespace Orderly.LoadClient.Bench;
+namespace Orderly.Bench.Runner;
 
 /// <summary>Throughput and latency of one operation against one system.</summary>
 public sealed record OperationResult(string Operation, long Requests, long Errors, double Seconds, double Throughput, double P50Ms, double P99Ms)

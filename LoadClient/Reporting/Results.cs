@@ -3,8 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Orderly.LoadClient.Load;
+using Orderly.LoadClient.Verify;
 
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.LoadClient.Reporting;
 
 public sealed record LatencySummary(double P50, double P90, double P99, double Max);
 
@@ -127,4 +128,26 @@ public static class Results
     private static double P99(HdrHistogram.HistogramBase h) => h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99));
 
     private static double Ms(long micros) => Math.Round(micros / 1000.0, 2);
+
+    /// <summary>The comparison people read after a run: one column per profile.</summary>
+    public static string Table(IReadOnlyList<Summary> summaries)
+    {
+        var rows = new (string Label, Func<Summary, string> Cell)[]
+        {
+            ("requests", s => s.Requests.ToString("N0", CultureInfo.InvariantCulture)),
+            ("failed", s => s.Failed.ToString("N0", CultureInfo.InvariantCulture)),
+            ("error rate", s => s.ErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
+            ("scale-down events", s => s.ScaleDownEvents.ToString(CultureInfo.InvariantCulture)),
+            ("error rate in scale-down windows", s => s.ScaleDownWindowErrorRate.ToString("0.00%", CultureInfo.InvariantCulture)),
+            ("latency p50 / p99 (ms)", s => string.Create(CultureInfo.InvariantCulture, $"{s.LatencyMs.P50:0.0} / {s.LatencyMs.P99:0.0}")),
+            ("p99 steady / in windows (ms)", s => string.Create(CultureInfo.InvariantCulture, $"{s.ScaleDownLatencyMs.SteadyP99:0.0} / {s.ScaleDownLatencyMs.WindowP99:0.0}")),
+            ("orders acknowledged", s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture)),
+            ("orders lost", s => s.OrdersLost.ToString(CultureInfo.InvariantCulture)),
+            ("orders duplicated", s => s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)),
+        };
+        var table = new TextTable(["", .. summaries.Select(s => ">" + s.Profile)]);
+        foreach (var (label, cell) in rows)
+            table.Add([label, .. summaries.Select(cell)]);
+        return table.ToString();
+    }
 }

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Orderly.LoadClient.Cluster;
-using Orderly.LoadClient.Experiment;
+using Orderly.Harness.Cluster;
+using Orderly.Harness.Emulation;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Reporting;
+using Orderly.LoadClient.Verify;
 using Orderly.LoadClient.Load;
 
-namespace Orderly.LoadClient.Chaos;
+namespace Orderly.Harness.Chaos;
 
 public sealed record ChaosOptions
 {
@@ -77,8 +80,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine($"chaos: verifying {sessions.Acknowledged.Count} acknowledged orders in storage");
             var acknowledged = sessions.Acknowledged.Values.ToList();
             var verification = await Verifier.VerifyAsync(options.ConnectionString, acknowledged, prefix);
-            var lostIds = verification.Examples.Where(e => e.StartsWith("lost: ", StringComparison.Ordinal))
-                .Select(e => Guid.Parse(e.AsSpan(6, 36))).ToHashSet();
+            var lostIds = verification.LostIds.ToHashSet();
             var results = windows.Select(w => Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds)).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
             results.Add(new FaultResult("whole run", results.Sum(r => r.Requests), results.Sum(r => r.Failed),
@@ -139,7 +141,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
 
     private static async Task RestartPostgresAsync(string dataDir)
     {
-        var psi = new ProcessStartInfo("runuser", ["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", dataDir, "-m", "fast", "-w", "restart"])
+        var psi = new ProcessStartInfo("runuser", ["-u", "postgres", "--", PostgresBinaries.Find("pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "restart"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -152,13 +154,14 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
 
     public static string Table(IReadOnlyList<FaultResult> results)
     {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"fault",-38}{"requests",10}{"failed",8}  {"failures by kind",-34}{"no Retry-After",15}{"recovery",10}{"lost",6}{"dup",5}");
+        var inv = CultureInfo.InvariantCulture;
+        var table = new TextTable("fault", ">requests", ">failed", "failures by kind", ">no Retry-After", ">recovery", ">lost", ">dup");
         foreach (var r in results)
         {
             var kinds = r.Failed == 0 ? "—" : string.Join(", ", r.FailuresByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value}"));
-            text.AppendLine(CultureInfo.InvariantCulture, $"{r.Fault,-38}{r.Requests,10:N0}{r.Failed,8}  {kinds,-34}{r.FailuresWithoutRetryAfter,15}{r.RecoverySeconds,9:0}s{r.Lost,6}{(r.Fault == "whole run" ? r.Duplicated.ToString(CultureInfo.InvariantCulture) : "—"),5}");
+            table.Add(r.Fault, r.Requests.ToString("N0", inv), r.Failed.ToString(inv), kinds, r.FailuresWithoutRetryAfter.ToString(inv),
+                string.Create(inv, $"{r.RecoverySeconds:0}s"), r.Lost.ToString(inv), r.Fault == "whole run" ? r.Duplicated.ToString(inv) : "—");
         }
-        return text.ToString();
+        return table.ToString();
     }
 }

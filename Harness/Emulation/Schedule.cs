@@ -1,6 +1,6 @@
-namespace Orderly.LoadClient.Experiment;
+using Orderly.LoadClient.Reporting;
 
-public enum Tier { Gateway, Silo }
+namespace Orderly.Harness.Emulation;
 
 /// <summary>One planned change: scale a tier down (and back up later in its slot).</summary>
 public sealed record ScaleDownEvent(int Number, Tier Tier, double AtSeconds, double UpAtSeconds, double DeregistrationLagSeconds);

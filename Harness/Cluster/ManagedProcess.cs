@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Orderly.LoadClient.Cluster;
+namespace Orderly.Harness.Cluster;
 
 /// <summary>
 /// A process the runner started and tracks by pid file. Started in its own session (setsid) with
 /// stdout and stderr appended to its log, so it outlives the command that started it and a Ctrl-C in
 /// that terminal does not reach it; signals are sent to it deliberately, like kubelet would.
 /// </summary>
-public sealed class ManagedProcess(ClusterLayout layout, string name, int pid, Process? owned = null)
+public sealed class ManagedProcess(ClusterLayout layout, string name, int pid, Process? owned = null, long? startTicks = null)
 {
     public string Name { get; } = name;
     public int Pid { get; } = pid;
@@ -37,17 +37,43 @@ public sealed class ManagedProcess(ClusterLayout layout, string name, int pid, P
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
             psi.Environment[k] = v;
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
-        File.WriteAllText(layout.PidFile(name), process.Id.ToString(CultureInfo.InvariantCulture));
-        return new ManagedProcess(layout, name, process.Id, process);
+        // The pid and the kernel's start time of that pid: a later reader can tell our process from
+        // an unrelated one that was given the same pid after ours exited.
+        var started = StartTicks(process.Id);
+        File.WriteAllText(layout.PidFile(name), string.Create(CultureInfo.InvariantCulture, $"{process.Id} {started}\n"));
+        return new ManagedProcess(layout, name, process.Id, process, started);
     }
 
-    /// <summary>The process recorded in a pid file, if that pid is still alive.</summary>
+    /// <summary>
+    /// The process recorded in a pid file ("pid start-ticks"), or null when there is no such file. A file
+    /// without a start time (not written by this runner) is never trusted: that process counts as gone.
+    /// </summary>
     public static ManagedProcess? FromPidFile(ClusterLayout layout, string name)
     {
         var file = layout.PidFile(name);
-        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
+        if (!File.Exists(file))
             return null;
-        return new ManagedProcess(layout, name, pid);
+        var parts = File.ReadAllText(file).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid))
+            return null;
+        long? ticks = parts.Length > 1 && long.TryParse(parts[1], CultureInfo.InvariantCulture, out var t) ? t : -1;
+        return new ManagedProcess(layout, name, pid, startTicks: ticks);
+    }
+
+    /// <summary>Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks since boot; null when it is gone.</summary>
+    internal static long? StartTicks(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may hold spaces and parentheses; count from the last ')'.
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     public static IEnumerable<string> RecordedNames(ClusterLayout layout) =>
@@ -61,6 +87,9 @@ public sealed class ManagedProcess(ClusterLayout layout, string name, int pid, P
         {
             if (owned is not null)
                 return !owned.HasExited;
+            // A pid now held by some other process is not ours: never signal it.
+            if (startTicks is { } expected && StartTicks(Pid) != expected)
+                return false;
             // Zombies (exited, not yet reaped) count as gone.
             var stat = $"/proc/{Pid}/stat";
             if (!File.Exists(stat))

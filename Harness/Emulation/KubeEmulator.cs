@@ -1,10 +1,8 @@
-using Orderly.LoadClient.Cluster;
+using Orderly.Harness.Cluster;
 using Orderly.LoadClient.Load;
+using Orderly.LoadClient.Reporting;
 
-namespace Orderly.LoadClient.Experiment;
-
-/// <summary>What happened in one scale-down: from "pod marked terminating" until it is gone and deregistered.</summary>
-public sealed record EventWindow(int Number, Tier Tier, string Pod, double StartSeconds, double EndSeconds, double DeregistrationLagSeconds, string Outcome);
+namespace Orderly.Harness.Emulation;
 
 /// <summary>
 /// Plays kubelet and the AWS Load Balancer Controller against the local cluster, honestly:

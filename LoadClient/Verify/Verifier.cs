@@ -1,9 +1,19 @@
 using Npgsql;
 using Orderly.LoadClient.Load;
 
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.LoadClient.Verify;
 
-public sealed record Verification(int Lost, int Duplicated, IReadOnlyList<string> Examples);
+/// <summary>
+/// What verification found. <see cref="LostIds"/> holds every lost order (the examples are capped for
+/// display and must never be counted); <see cref="Duplicated"/> is -1 where duplicates cannot be seen.
+/// </summary>
+public sealed record Verification(IReadOnlyList<Guid> LostIds, int Duplicated, IReadOnlyList<string> Examples)
+{
+    /// <summary>How many examples a summary shows.</summary>
+    public const int ExamplesShown = 10;
+
+    public int Lost => LostIds.Count;
+}
 
 /// <summary>
 /// After a run, checks every acknowledged order in storage. Lost: not there, or older than the last
@@ -23,13 +33,13 @@ public static class Verifier
                 stored[reader.GetGuid(0)] = reader.GetInt32(1);
         }
         var examples = new List<string>();
-        var lost = 0;
+        var lost = new List<Guid>();
         foreach (var a in acknowledged)
         {
             if (stored.TryGetValue(a.Id, out var version) && version >= a.Version)
                 continue;
-            lost++;
-            if (examples.Count < 10)
+            lost.Add(a.Id);
+            if (examples.Count < Verification.ExamplesShown)
                 examples.Add($"lost: {a.Id} acknowledged at version {a.Version}, stored {(stored.ContainsKey(a.Id) ? $"version {version}" : "nowhere")}");
         }
 
@@ -45,7 +55,7 @@ public static class Verifier
             while (await reader.ReadAsync())
             {
                 duplicated += (int)reader.GetInt64(2) - 1;
-                if (examples.Count < 20)
+                if (examples.Count < 2 * Verification.ExamplesShown)
                     examples.Add($"duplicated: {reader.GetString(0)} key {reader.GetString(1)} stored {reader.GetInt64(2)} times");
             }
         }

@@ -1,6 +1,4 @@
-using Orderly.LoadClient.Cluster;
-
-namespace Orderly.LoadClient.Experiment;
+namespace Orderly.LoadClient.Reporting;
 
 /// <summary>
 /// The Kubernetes and load-balancer timings the local runner emulates, per profile, in seconds.
@@ -42,16 +40,6 @@ public sealed record PodTimings
     /// <summary>The naive overlay: no preStop, no drain, default grace, ALB default health checks.</summary>
     public static readonly PodTimings Naive = new();
 
-    /// <summary>A local cluster whose HAProxy checks and gateway drain follow these timings.</summary>
-    public ClusterSpec Spec(int silos, int gateways, string profile, string connectionString) =>
-        new(silos, gateways, profile, connectionString)
-        {
-            HealthCheckIntervalMs = HealthCheckIntervalSeconds * 1000,
-            HealthCheckTimeoutMs = HealthCheckTimeoutSeconds * 1000,
-            HealthyThreshold = HealthyThreshold,
-            UnhealthyThreshold = UnhealthyThreshold,
-            GatewayDrainSeconds = GatewayDrainSeconds,
-        };
 
     public static PodTimings For(string profile) => profile switch
     {

@@ -1,0 +1,105 @@
+// Orderly's local harness: the cluster runner (up/down/status), the scale-down experiment (experiment/demo)
+// with its kubelet and load-balancer-controller emulation, and chaos. ./orderly calls it.
+using System.CommandLine;
+using Orderly.Harness.Chaos;
+using Orderly.Harness.Cluster;
+using Orderly.Harness.Experiment;
+using Orderly.LoadClient.Cli;
+
+var silos = new Option<int>("--silos") { Description = "number of silos", DefaultValueFactory = _ => 3 }.Within(1, ClusterLayout.MaxReplicas);
+var gateways = new Option<int>("--gateways") { Description = "number of gateways", DefaultValueFactory = _ => 2 }.Within(1, ClusterLayout.MaxReplicas);
+var profile = new Option<string>("--profile") { Description = "graceful or naive", DefaultValueFactory = _ => "graceful" };
+profile.AcceptOnlyFromAmong("graceful", "naive");
+
+var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile };
+up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
+{
+    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, Cli.ConnectionString());
+    await cluster.UpAsync(spec, ct);
+    Console.WriteLine();
+    Console.WriteLine($"Orderly is up ({spec.Profile} profile).");
+    Console.WriteLine($"  API (through HAProxy, the ALB stand-in)  {ClusterLayout.FrontEndUrl}orders");
+    Console.WriteLine($"  OpenAPI                                  {ClusterLayout.FrontEndUrl}openapi/v1.json");
+    Console.WriteLine($"  HAProxy stats                            http://127.0.0.1:{ClusterLayout.HaproxyStatsPort}/");
+    for (var i = 0; i < spec.Gateways; i++)
+        Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready, metrics: /metrics)");
+    for (var i = 0; i < spec.Silos; i++)
+        Console.WriteLine($"  {ClusterLayout.SiloName(i),-9} {ClusterLayout.SiloManagementUrl(i)}  (health: /health/ready, metrics: /metrics, Orleans Dashboard: {ClusterLayout.SiloManagementUrl(i)}dashboard/)");
+    Console.WriteLine($"  logs: {cluster.Layout.LogDir}    stop: ./orderly down");
+}));
+
+var down = new Command("down", "stop everything 'up' started");
+down.SetAction(async (_, _) => await WithCluster(cluster => cluster.DownAsync()));
+
+var status = new Command("status", "what runs, with health");
+status.SetAction(async (_, ct) => await WithCluster(async cluster =>
+{
+    var rows = await cluster.StatusAsync(ct);
+    if (rows.Count == 0)
+        Console.WriteLine("no cluster processes recorded (./orderly up starts one)");
+    foreach (var r in rows)
+        Console.WriteLine($"{r.Name,-11} pid {r.Pid,-7} {r.Url ?? "",-24} {r.Health}");
+}));
+
+var experimentProfile = new Option<string>("--profile") { Description = "naive, graceful or both", DefaultValueFactory = _ => "both" };
+experimentProfile.AcceptOnlyFromAmong("naive", "graceful", "both");
+var events = new Option<int>("--events") { Description = "scale-down events per profile (alternating gateway, silo)", DefaultValueFactory = _ => 4 }.Within(1, 40);
+var sessions = new Option<int>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it)", DefaultValueFactory = _ => 16 }.Within(1, 500);
+var outDir = new Option<string?>("--out") { Description = "results folder (default .orderly/results/<utc-timestamp>)" };
+var seed = new Option<int>("--seed") { Description = "seed for lags and sessions; same for every profile", DefaultValueFactory = _ => 7 };
+
+Command ExperimentCommand(string name, string description)
+{
+    var command = new Command(name, description) { experimentProfile, events, sessions, outDir, seed };
+    command.SetAction(async (parse, ct) => await WithCluster(async cluster =>
+    {
+        var profile = parse.GetValue(experimentProfile)!;
+        var dir = parse.GetValue(outDir) ?? Cli.TimestampedFolder(Path.Combine(cluster.Layout.State, "results"));
+        var summaries = await new ExperimentRunner(cluster.Layout, Console.Out).RunAsync(new ExperimentOptions
+        {
+            Profiles = profile == "both" ? ["naive", "graceful"] : [profile],
+            ConnectionString = Cli.ConnectionString(),
+            OutDir = Path.GetFullPath(dir),
+            Events = parse.GetValue(events),
+            Sessions = parse.GetValue(sessions),
+            Seed = parse.GetValue(seed),
+        }, ct);
+        // The product's claim: gracefully, nobody sees an error and no order is lost or doubled.
+        var graceful = summaries.FirstOrDefault(s => s.Profile == "graceful");
+        if (graceful is { Failed: > 0 } or { OrdersLost: > 0 } or { OrdersDuplicated: > 0 })
+            throw new ClusterException($"graceful profile missed its targets: {graceful.Failed} failed, {graceful.OrdersLost} lost, {graceful.OrdersDuplicated} duplicated");
+    }));
+    return command;
+}
+
+var siloKills = new Option<int>("--silo-kills") { Description = "how many times to SIGKILL a silo", DefaultValueFactory = _ => 5 }.Within(0, 100);
+var settle = new Option<int>("--settle-seconds") { Description = "load after each fault before the next", DefaultValueFactory = _ => 20 }.Within(1, 600);
+var chaos = new Command("chaos", "the fault matrix under load: silo and gateway SIGKILL, Postgres restart, HAProxy reload, paused silo") { siloKills, settle, sessions };
+chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
+{
+    var pgData = Path.Combine(cluster.Layout.State, "pg");
+    var results = await new ChaosRunner(cluster.Layout, Console.Out).RunAsync(new ChaosOptions
+    {
+        ConnectionString = Cli.ConnectionString(),
+        // Only the throwaway Postgres is ours to restart.
+        PostgresData = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1" && Directory.Exists(pgData) ? pgData : null,
+        SiloKills = parse.GetValue(siloKills),
+        Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+        Sessions = parse.GetValue(sessions),
+    }, ct);
+    var whole = results[^1];
+    if (whole.Lost > 0 || whole.Duplicated > 0)
+        throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
+}));
+
+var root = new RootCommand("Orderly's local harness: cluster runner, scale-down experiment, chaos")
+{
+    up, down, status,
+    ExperimentCommand("experiment", "run the scale-down experiment"),
+    ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report"),
+    chaos,
+};
+return await root.Parse(args).InvokeAsync();
+
+static Task<int> WithCluster(Func<LocalCluster, Task> action) =>
+    Cli.RunAsync(() => action(new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out)));

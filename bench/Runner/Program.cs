@@ -1,0 +1,38 @@
+// ./orderly bench: pgbench, the stateless baseline and Orderly side by side, on this machine, in one run.
+using System.CommandLine;
+using Orderly.Bench.Runner;
+using Orderly.Harness.Cluster;
+using Orderly.LoadClient.Cli;
+
+var outDir = new Option<string?>("--out") { Description = "results folder (default .orderly/results/bench-<utc-timestamp>)" };
+var concurrency = new Option<int>("--concurrency") { Description = "closed-loop callers per system (and pgbench clients)", DefaultValueFactory = _ => 16 }.Within(1, 256);
+var seconds = new Option<int>("--seconds") { Description = "measured seconds per operation (after a 3 s warm-up)", DefaultValueFactory = _ => 8 }.Within(1, 300);
+var activations = new Option<int>("--activations") { Description = "active orders on the silo whose graceful shutdown is timed (0 skips)", DefaultValueFactory = _ => 10_000 }.Within(0, 1_000_000);
+var events = new Option<int>("--events") { Description = "scale-down events for the p99-while-pods-leave measurement (0 skips)", DefaultValueFactory = _ => 2 }.Within(0, 10);
+var strict = new Option<bool>("--strict") { Description = "exit 1 when a target is missed" };
+var systems = new Option<string[]>("--systems") { Description = "which to run: pgbench, baseline, orderly-1, orderly-2 (default all)", AllowMultipleArgumentsPerToken = true };
+systems.AcceptOnlyFromAmong([.. BenchOptions.AllSystems]);
+
+var bench = new RootCommand("pgbench, the stateless baseline and Orderly (1 and 2 silos) side by side; bench.json, bench.html")
+{
+    outDir, concurrency, seconds, activations, events, strict, systems,
+};
+bench.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
+{
+    var layout = ClusterLayout.FromEnvironment();
+    var dir = parse.GetValue(outDir) ?? Cli.TimestampedFolder(Path.Combine(layout.State, "results"), "bench-");
+    var report = await new BenchRunner(layout, Console.Out).RunAsync(new BenchOptions
+    {
+        ConnectionString = Cli.ConnectionString(),
+        OutDir = Path.GetFullPath(dir),
+        Concurrency = parse.GetValue(concurrency),
+        SecondsPerOperation = parse.GetValue(seconds),
+        Activations = parse.GetValue(activations),
+        ScaleDownEvents = parse.GetValue(events),
+        Systems = parse.GetValue(systems) is { Length: > 0 } chosen ? chosen.ToHashSet() : BenchOptions.AllSystems,
+    }, ct);
+    var missed = report.Targets.Where(t => !t.Met).Select(t => t.Name).ToList();
+    if (missed.Count > 0 && parse.GetValue(strict))
+        throw new UsageException($"{missed.Count} target(s) missed: {string.Join("; ", missed)}");
+}));
+return await bench.Parse(args).InvokeAsync();
