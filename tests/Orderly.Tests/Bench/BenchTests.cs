@@ -1,9 +1,11 @@
 using Npgsql;
 using Orderly.Bench.Runner;
 using Xunit.Abstractions;
+using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Bench;
 
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed class BenchTests(ShortBench run, ITestOutputHelper output) : IClassFixture<ShortBench>
 {
     private BenchReport Report => run.Report;

@@ -7,6 +7,7 @@ namespace Orderly.Tests.Bench;
 /// one-invocation "dry" job here, to keep the suite short): every benchmark builds, runs and reports
 /// a time and an allocation figure.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed class MicroBenchmarkTests
 {
     private static readonly string[] Benchmarks =

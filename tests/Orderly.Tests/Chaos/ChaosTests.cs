@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace Orderly.Tests.Chaos;
 
 /// <summary>The fault matrix, short: every fault once, under load, then every acknowledged order checked.</summary>
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed class ChaosTests(ITestOutputHelper output)
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Orderly.Tests.EndToEnd;
 /// processes; orders go in and out through HAProxy on 8080; the orders table agrees; `./orderly down`
 /// leaves nothing running.
 /// </summary>
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed class OrderlyUpTests : IAsyncLifetime
 {
     private static readonly ClusterLayout Layout = Processes.Layout;

@@ -6,9 +6,11 @@ using Orderly.LoadClient.Reporting;
 using Orderly.LoadClient.Verify;
 using Orderly.LoadClient.Load;
 using Xunit.Abstractions;
+using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Experiment;
 
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper output) : IClassFixture<ShortExperiment>
 {
     private Summary Profile(string name) => run.Summaries.Single(s => s.Profile == name);

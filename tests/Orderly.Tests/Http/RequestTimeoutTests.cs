@@ -1,10 +1,12 @@
 using System.Net;
 using Orderly.Harness.Cluster;
 using Orderly.Tests.Shutdown;
+using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Http;
 
 /// <summary>The whole-request limit: a request stuck behind a frozen silo ends as 503 with Retry-After, never a hang.</summary>
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed class RequestTimeoutTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using Orderly.Tests.Shutdown;
 namespace Orderly.Tests.Observability;
 
 /// <summary>What an operator sees: the Orleans Dashboard on each silo's management port, Prometheus metrics that move.</summary>
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed partial class ObservabilityTests
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Orderly.Harness.Cluster;
 using Xunit.Abstractions;
+using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Shutdown;
 
@@ -11,6 +12,7 @@ namespace Orderly.Tests.Shutdown;
 /// front, a steady stream of requests that never retries. Graceful must fail nothing; naive, the
 /// same binaries with framework defaults, must show failures (so these tests can fail).
 /// </summary>
+[Trait(Tiers.Name, Tiers.Full)]
 public sealed partial class ShutdownTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Progress = TimeSpan.FromSeconds(30);
