@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Orderly.Harness.Cluster;
@@ -88,6 +87,8 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 results.Max(r => r.RecoverySeconds), verification.Lost, verification.Duplicated));
             output.WriteLine();
             output.WriteLine(Table(results));
+            foreach (var example in verification.Examples)
+                output.WriteLine($"  {example}");
             return results;
         }
         finally
@@ -139,17 +140,17 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         }
     }
 
-    private static async Task RestartPostgresAsync(string dataDir)
+    /// <summary>Restarts the throwaway Postgres as its owner, the 'postgres' system user (it refuses to run as root).</summary>
+    private async Task RestartPostgresAsync(string dataDir)
     {
-        var psi = new ProcessStartInfo("runuser", ["-u", "postgres", "--", PostgresBinaries.Find("pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "restart"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(psi)!;
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new ClusterException($"Postgres restart failed: {await process.StandardError.ReadToEndAsync()}");
+        var pgCtl = PostgresBinaries.Find("pg_ctl");
+        // The server writes to its log, not to our pipes, or the runner would wait for it to exit.
+        string[] restart = [pgCtl, "-D", dataDir, "-l", layout.LogFile("postgres"), "-m", "fast", "-w", "restart"];
+        var run = Environment.IsPrivilegedProcess
+            ? await Tool.RunAsync("runuser", ["-u", "postgres", "--", .. restart], CancellationToken.None, timeout: TimeSpan.FromSeconds(90))
+            : await Tool.RunAsync(pgCtl, restart[1..], CancellationToken.None, timeout: TimeSpan.FromSeconds(90));
+        if (run.ExitCode != 0)
+            throw new ClusterException($"Postgres restart failed: {run.Printed}");
     }
 
     public static string Table(IReadOnlyList<FaultResult> results)

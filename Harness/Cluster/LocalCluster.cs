@@ -77,7 +77,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public async Task MigrateAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
         var run = await Tool.RunAsync("dotnet", [layout.SiloDll, "migrate"], cancellationToken,
-            new Dictionary<string, string> { ["ConnectionStrings__Orderly"] = spec.ConnectionString });
+            new Dictionary<string, string?> { ["ConnectionStrings__Orderly"] = spec.ConnectionString });
         if (run.ExitCode != 0)
             throw new ClusterException($"schema migration failed: {run.Printed}");
     }

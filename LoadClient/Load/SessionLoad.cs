@@ -1,11 +1,21 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Orderly.LoadClient.Load;
+
+/// <summary>How a session holds its connection to the load balancer.</summary>
+public enum ConnectionMode
+{
+    /// <summary>One pooled keep-alive connection, reused request after request (a browser, an SDK).</summary>
+    KeepAlive,
+    /// <summary>A new connection for every request, closed after the answer (the original sample's curl loop).</summary>
+    NewPerRequest,
+}
+
+/// <summary>What one session does, over and over, until it is stopped.</summary>
+public delegate Task SessionScript(Session session, CancellationToken stop);
 
 /// <summary>How many sessions run and how they behave.</summary>
 public sealed record LoadOptions
@@ -20,6 +30,10 @@ public sealed record LoadOptions
     public TimeSpan ThinkMax { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public int Seed { get; init; } = 42;
+    /// <summary>The connection mode of session i; every session keeps its connections alive unless told otherwise.</summary>
+    public Func<int, ConnectionMode> Connections { get; init; } = _ => ConnectionMode.KeepAlive;
+    /// <summary>What every session does; by default an order's journey (<see cref="Scripts.OrderJourney"/>).</summary>
+    public SessionScript Script { get; init; } = Scripts.OrderJourney;
 
     /// <summary>Sessions at time t: a sine wave from the floor (t = 0) up to the peak and back over a period.</summary>
     public int SessionsAt(TimeSpan t)
@@ -37,28 +51,48 @@ public sealed record AcknowledgedOrder(Guid Id, string CustomerId, string Idempo
     public int AtSecond { get; init; }
 }
 
+/// <summary>One request a user saw fail, for a test or a log to show (the counts live in <see cref="RunMetrics"/>).</summary>
+public sealed record FailedRequest(TimeSpan At, string Request, string Kind, int? Status, bool RetryAfter, TimeSpan Took, string Detail);
+
 /// <summary>
-/// Closed-loop virtual users, like the original load simulator: each places an order, reads it,
-/// changes it, packs it (and now and then reads the day list), thinking between steps. The number of
-/// sessions follows a sine wave. Nothing is ever retried: every failure a user would see is counted.
+/// The one load driver: closed-loop virtual users, like the original load simulator. Each session runs
+/// its script (by default an order's journey: place, read, change, pack, now and then list the day,
+/// thinking between steps); the number of sessions follows a sine wave between a floor and a peak
+/// (a fixed number when they are equal). Nothing is ever retried: every failure a user would see is
+/// counted, by kind, in <see cref="RunMetrics"/>. The experiment, chaos, the Kubernetes mode, the bench's
+/// closed loop and the process-level tests all drive load through it.
 /// </summary>
 public sealed class SessionLoad : IAsyncDisposable
 {
+    /// <summary>How many failures are kept with their details; the counts are never capped.</summary>
+    public const int FailuresKept = 10_000;
+
     private readonly LoadOptions _options;
     private readonly RunMetrics _metrics;
     private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
     private readonly List<(Task Task, CancellationTokenSource Stop)> _sessions = [];
     private int _nextSession;
+    private int _failuresKept;
 
     public ConcurrentDictionary<Guid, AcknowledgedOrder> Acknowledged { get; } = new();
 
+    /// <summary>The first <see cref="FailuresKept"/> failures, in the order they happened.</summary>
+    public ConcurrentQueue<FailedRequest> Failures { get; } = new();
+
+    public RunMetrics Metrics => _metrics;
+
     public int ActiveSessions { get; private set; }
 
-    public SessionLoad(LoadOptions options, RunMetrics metrics)
+    public LoadOptions Options => _options;
+
+    /// <param name="http">A client to share (its base address is used); by default one of its own for <see cref="LoadOptions.Target"/>.</param>
+    public SessionLoad(LoadOptions options, RunMetrics metrics, HttpClient? http = null)
     {
         _options = options;
         _metrics = metrics;
-        _http = new HttpClient(new SocketsHttpHandler
+        _ownsHttp = http is null;
+        _http = http ?? new HttpClient(new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -69,7 +103,7 @@ public sealed class SessionLoad : IAsyncDisposable
         };
     }
 
-    /// <summary>Runs until <paramref name="duration"/> has passed, adjusting the session count as it goes.</summary>
+    /// <summary>Runs until <paramref name="duration"/> has passed (or cancellation), adjusting the session count as it goes.</summary>
     public async Task RunAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
         while (_metrics.Elapsed < duration && !cancellationToken.IsCancellationRequested)
@@ -79,8 +113,8 @@ public sealed class SessionLoad : IAsyncDisposable
             {
                 var stop = new CancellationTokenSource();
                 // Every session is a new user: ids are never reused, so neither are idempotency keys.
-                var id = _nextSession++;
-                _sessions.Add((Task.Run(() => SessionAsync(id, stop.Token), CancellationToken.None), stop));
+                var session = new Session(this, _nextSession++);
+                _sessions.Add((Task.Run(() => _options.Script(session, stop.Token), CancellationToken.None), stop));
             }
             while (_sessions.Count > wanted)
             {
@@ -91,9 +125,10 @@ public sealed class SessionLoad : IAsyncDisposable
             }
             ActiveSessions = _sessions.Count;
             _metrics[_metrics.Second].Sessions = ActiveSessions;
+            var left = duration - _metrics.Elapsed;
             try
             {
-                await Task.Delay(250, cancellationToken);
+                await Task.Delay(left < TimeSpan.FromMilliseconds(250) ? left.Duration() : TimeSpan.FromMilliseconds(250), cancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -114,88 +149,59 @@ public sealed class SessionLoad : IAsyncDisposable
         ActiveSessions = 0;
     }
 
-    private async Task SessionAsync(int session, CancellationToken stop)
-    {
-        var random = new Random(HashCode.Combine(_options.Seed, session));
-        var customer = $"{_options.CustomerPrefix}-{session}";
-        for (var n = 0; !stop.IsCancellationRequested; n++)
-        {
-            var key = $"{customer}-{n}";
-            var placed = await Send(HttpMethod.Post, "/orders", new
-            {
-                customerId = customer,
-                items = new[] { new { sku = $"SKU-{random.Next(1, 50)}", quantity = random.Next(1, 5) } },
-                deliveryAddress = $"{random.Next(1, 999)} Main St",
-            }, key, customer);
-            if (!await Think(random, stop))
-                break;
-            if (placed is not { } id)
-                continue; // a user who saw an error comes back after a pause, with a new order
-            await Send(HttpMethod.Get, $"/orders/{id}", null, null, customer);
-            if (!await Think(random, stop))
-                break;
-            await Send(HttpMethod.Patch, $"/orders/{id}", new { deliveryAddress = $"{random.Next(1, 999)} High St" }, null, customer);
-            if (!await Think(random, stop))
-                break;
-            await Send(HttpMethod.Post, $"/orders/{id}/status", new { status = "packed" }, null, customer);
-            if (n % 5 == 4)
-                await Send(HttpMethod.Get, $"/orders?date={DateTime.UtcNow:yyyy-MM-dd}&limit=20", null, null, customer);
-            if (!await Think(random, stop))
-                break;
-        }
-    }
-
-    private async Task<bool> Think(Random random, CancellationToken stop)
-    {
-        var ms = random.Next((int)_options.ThinkMin.TotalMilliseconds, (int)_options.ThinkMax.TotalMilliseconds + 1);
-        try
-        {
-            await Task.Delay(ms, stop);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>One request, timed and classified. Returns the order id when the answer carried one.</summary>
-    private async Task<Guid?> Send(HttpMethod method, string path, object? body, string? idempotencyKey, string customer)
+    /// <summary>One request, timed and classified. Returns the order id when <paramref name="track"/> and the answer carried one.</summary>
+    internal async Task<Guid?> SendAsync(Session session, HttpRequestMessage request, string? idempotencyKey, bool track)
     {
         var startedAt = _metrics.Elapsed;
         var started = TimeProvider.System.GetTimestamp();
-        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         if (idempotencyKey is not null)
             request.Headers.Add("Idempotency-Key", idempotencyKey);
+        if (session.Connection == ConnectionMode.NewPerRequest)
+            request.Headers.ConnectionClose = true;
         try
         {
-            using var response = await _http.SendAsync(request, CancellationToken.None);
-            var text = await response.Content.ReadAsStringAsync(CancellationToken.None);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
             var took = TimeProvider.System.GetElapsedTime(started);
             var status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode)
             {
-                _metrics.Record(startedAt, took, status >= 500 ? FailureKind.Http5xx : FailureKind.Http4xx, status, response.Headers.RetryAfter is not null);
+                var kind = status >= 500 ? FailureKind.Http5xx : FailureKind.Http4xx;
+                var retryAfter = response.Headers.RetryAfter is not null;
+                _metrics.Record(startedAt, took, kind, status, retryAfter);
+                var text = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                Keep(new FailedRequest(startedAt, Describe(request), kind, status, retryAfter, took, text[..Math.Min(text.Length, 200)]));
                 return null;
             }
             _metrics.Record(startedAt, took, null);
-            if (!path.StartsWith("/orders/", StringComparison.Ordinal) && method == HttpMethod.Get)
+            if (!track || request.Method == HttpMethod.Get && request.RequestUri?.OriginalString.StartsWith("/orders/", StringComparison.Ordinal) != true)
                 return null;
-            using var doc = JsonDocument.Parse(text);
+            await using var body = await response.Content.ReadAsStreamAsync(CancellationToken.None);
+            using var doc = await JsonDocument.ParseAsync(body, cancellationToken: CancellationToken.None);
             var id = doc.RootElement.GetProperty("id").GetGuid();
             var version = doc.RootElement.GetProperty("version").GetInt32();
             var key = idempotencyKey ?? Acknowledged.GetValueOrDefault(id)?.IdempotencyKey ?? "";
             var second = (int)startedAt.TotalSeconds;
-            Acknowledged.AddOrUpdate(id, new AcknowledgedOrder(id, customer, key, version) { AtSecond = second },
+            Acknowledged.AddOrUpdate(id, new AcknowledgedOrder(id, session.Customer, key, version) { AtSecond = second },
                 (_, old) => old with { Version = Math.Max(old.Version, version), AtSecond = second });
             return id;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            _metrics.Record(startedAt, TimeProvider.System.GetElapsedTime(started), Classify(e));
+            var took = TimeProvider.System.GetElapsedTime(started);
+            var kind = Classify(e);
+            _metrics.Record(startedAt, took, kind);
+            Keep(new FailedRequest(startedAt, Describe(request), kind, null, false, took, e is HttpRequestException h ? $"{h.HttpRequestError} {h.Message}" : e.Message));
             return null;
         }
     }
+
+    private void Keep(FailedRequest failure)
+    {
+        if (Interlocked.Increment(ref _failuresKept) <= FailuresKept)
+            Failures.Enqueue(failure);
+    }
+
+    private static string Describe(HttpRequestMessage request) => $"{request.Method} {request.RequestUri?.OriginalString}";
 
     internal static string Classify(Exception e)
     {
@@ -220,6 +226,104 @@ public sealed class SessionLoad : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAllAsync();
-        _http.Dispose();
+        if (_ownsHttp)
+            _http.Dispose();
     }
+}
+
+/// <summary>One virtual user: its number, its customer id, its connection mode, its own random numbers.</summary>
+public sealed class Session
+{
+    private readonly SessionLoad _load;
+
+    internal Session(SessionLoad load, int index)
+    {
+        _load = load;
+        Index = index;
+        Customer = $"{load.Options.CustomerPrefix}-{index}";
+        Connection = load.Options.Connections(index);
+        Random = new Random(HashCode.Combine(load.Options.Seed, index));
+    }
+
+    public int Index { get; }
+    public string Customer { get; }
+    public ConnectionMode Connection { get; }
+    public Random Random { get; }
+
+    /// <summary>Sends a request as this user; records the answer; remembers the order it acknowledged.</summary>
+    public Task<Guid?> SendAsync(HttpMethod method, string path, object? body = null, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        return SendAndDisposeAsync(request, idempotencyKey, track: true);
+    }
+
+    /// <summary>Sends a prepared request, recording only its timing and outcome (no order is tracked).</summary>
+    public Task SendUntrackedAsync(HttpRequestMessage request) => SendAndDisposeAsync(request, null, track: false);
+
+    private async Task<Guid?> SendAndDisposeAsync(HttpRequestMessage request, string? idempotencyKey, bool track)
+    {
+        using (request)
+            return await _load.SendAsync(this, request, idempotencyKey, track);
+    }
+
+    /// <summary>Waits a think time; false when the session was stopped meanwhile.</summary>
+    public async Task<bool> ThinkAsync(CancellationToken stop)
+    {
+        var (min, max) = ((int)_load.Options.ThinkMin.TotalMilliseconds, (int)_load.Options.ThinkMax.TotalMilliseconds);
+        var ms = max <= 0 ? 0 : Random.Next(min, max + 1);
+        try
+        {
+            if (ms > 0)
+                await Task.Delay(ms, stop);
+            return !stop.IsCancellationRequested;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>What sessions do.</summary>
+public static class Scripts
+{
+    /// <summary>
+    /// An order's journey, like the original load simulator's users: place it, read it, change the
+    /// address, pack it, and every fifth order list the day. A user who saw an error comes back after
+    /// a pause with a new order.
+    /// </summary>
+    public static async Task OrderJourney(Session s, CancellationToken stop)
+    {
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var placed = await s.SendAsync(HttpMethod.Post, "/orders", new
+            {
+                customerId = s.Customer,
+                items = new[] { new { sku = $"SKU-{s.Random.Next(1, 50)}", quantity = s.Random.Next(1, 5) } },
+                deliveryAddress = $"{s.Random.Next(1, 999)} Main St",
+            }, idempotencyKey: $"{s.Customer}-{n}");
+            if (!await s.ThinkAsync(stop))
+                break;
+            if (placed is not { } id)
+                continue;
+            await s.SendAsync(HttpMethod.Get, $"/orders/{id}");
+            if (!await s.ThinkAsync(stop))
+                break;
+            await s.SendAsync(HttpMethod.Patch, $"/orders/{id}", new { deliveryAddress = $"{s.Random.Next(1, 999)} High St" });
+            if (!await s.ThinkAsync(stop))
+                break;
+            await s.SendAsync(HttpMethod.Post, $"/orders/{id}/status", new { status = "packed" });
+            if (n % 5 == 4)
+                await s.SendAsync(HttpMethod.Get, $"/orders?date={DateTime.UtcNow:yyyy-MM-dd}&limit=20");
+            if (!await s.ThinkAsync(stop))
+                break;
+        }
+    }
+
+    /// <summary>One prepared request after another as fast as answers come (a benchmark's closed loop): request(session, n).</summary>
+    public static SessionScript Repeat(Func<int, long, HttpRequestMessage> request) => async (s, stop) =>
+    {
+        for (long n = 0; !stop.IsCancellationRequested; n++)
+            await s.SendUntrackedAsync(request(s.Index, n));
+    };
 }

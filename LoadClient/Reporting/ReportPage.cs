@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 
 namespace Orderly.LoadClient.Reporting;
@@ -40,27 +39,10 @@ public static class ReportPage
         var maxReplicas = Math.Max(1, runs.Max(r => r.Timeline.Count == 0 ? 0 : r.Timeline.Max(t => Math.Max(t.Gateways, t.Silos))));
         var maxP99 = Math.Max(1, runs.Max(r => r.Timeline.Count == 0 ? 0 : r.Timeline.Max(t => t.P99Ms)));
 
-        var html = new StringBuilder();
-        html.Append("""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Orderly scale-down experiment</title>
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <style>
-            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1220px;color:#1f2328;padding:0 16px}
-            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:18px 0 6px} h3{font-size:14px;margin:14px 0 2px;color:#555}
-            .sub{color:#666;margin-bottom:16px}
-            table{border-collapse:collapse;margin:8px 0 18px;min-width:520px}
-            th,td{border-bottom:1px solid #e3e6ea;padding:5px 12px;text-align:right} th:first-child,td:first-child{text-align:left}
-            thead th{background:#f6f8fa}
-            .good{color:#1a7f37;font-weight:600} .bad{color:#cf222e;font-weight:600}
-            .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:24px}
-            .card{border:1px solid #e3e6ea;border-radius:8px;padding:12px 14px}
-            svg{display:block;max-width:100%;height:auto} .axis{stroke:#8c959f;stroke-width:1} .gridline{stroke:#eef0f2}
-            .lbl{font-size:10px;fill:#57606a} .legend{font-size:12px;color:#444;margin:2px 0 0}
-            .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px;border-radius:2px}
+        var html = HtmlPage.Begin("Orderly scale-down experiment", 1220, """
+            table{min-width:520px}
+            .grid{grid-template-columns:repeat(auto-fit,minmax(560px,1fr))}
             ul.events{margin:6px 0 0;padding-left:18px;color:#444;font-size:12px}
-            </style></head><body>
-            <h1>Orderly scale-down experiment</h1>
             """);
         html.Append(CultureInfo.InvariantCulture, $"<div class=\"sub\">Generated {at:yyyy-MM-dd HH:mm} UTC · same load, same scale-down schedule and seed for every profile · the load client never retries</div>");
 
@@ -101,8 +83,8 @@ public static class ReportPage
                 html.Append(CultureInfo.InvariantCulture, $"<li>#{e.Number} {Enc(e.Pod)} terminating at {e.StartSeconds:0.0}s, gone at {e.EndSeconds:0.0}s ({Enc(e.Outcome)}{(e.Tier == Tier.Gateway ? string.Create(CultureInfo.InvariantCulture, $", deregistered from the load balancer after {e.DeregistrationLagSeconds:0.0}s") : ", not behind the load balancer")})</li>");
             html.Append("</ul></div>");
         }
-        html.Append("</div></body></html>\n");
-        return html.ToString();
+        html.Append("</div>");
+        return HtmlPage.End(html);
     }
 
     private static string Chart(IReadOnlyList<TimelineRow> timeline, IReadOnlyList<EventWindow> events, int maxX, double maxY,
@@ -147,9 +129,9 @@ public static class ReportPage
         html.Append("</tr>");
     }
 
-    private static string Verdict(bool good, string text) => $"<span class=\"{(good ? "good" : "bad")}\">{Enc(text)}</span>";
-
     private static string Pct(double rate) => rate.ToString("0.00%", CultureInfo.InvariantCulture);
 
-    private static string Enc(string text) => WebUtility.HtmlEncode(text);
+    private static string Enc(string text) => HtmlPage.Enc(text);
+
+    private static string Verdict(bool good, string text) => HtmlPage.Verdict(good, text);
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
+using Orderly.LoadClient.Reporting;
 
 namespace Orderly.Bench.Runner;
 
@@ -19,22 +19,10 @@ public static class BenchPage
 
     public static string Render(BenchReport report)
     {
-        var html = new StringBuilder();
-        html.Append("""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Orderly bench</title>
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <style>
-            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1f2328;padding:0 16px}
-            h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:20px 0 6px} .sub{color:#666;margin-bottom:14px}
-            table{border-collapse:collapse;margin:8px 0 18px}
-            th,td{border-bottom:1px solid #e3e6ea;padding:5px 12px;text-align:right} th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
-            thead th{background:#f6f8fa} .good{color:#1a7f37;font-weight:600} .bad{color:#cf222e;font-weight:600}
-            .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:20px}
-            svg{display:block;max-width:100%;height:auto} .lbl{font-size:11px;fill:#57606a} .val{font-size:11px;fill:#1f2328}
-            .sw{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px;vertical-align:-1px;border-radius:2px}
-            </style></head><body>
-            <h1>Orderly bench</h1>
+        var html = HtmlPage.Begin("Orderly bench", 1100, """
+            th:nth-child(2),td:nth-child(2){text-align:left}
+            .grid{grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:20px}
+            .lbl{font-size:11px}
             """);
         var s = report.Settings;
         html.Append(CultureInfo.InvariantCulture,
@@ -73,8 +61,8 @@ public static class BenchPage
         html.Append("<h2>Systems</h2><ul>");
         foreach (var system in report.Systems)
             html.Append(CultureInfo.InvariantCulture, $"<li><b>{Enc(system.Name)}</b>: {Enc(system.Description)}</li>");
-        html.Append("</ul></body></html>\n");
-        return html.ToString();
+        html.Append("</ul>");
+        return HtmlPage.End(html);
     }
 
     /// <summary>Horizontal bars, grouped by operation, one bar per system that ran it.</summary>
@@ -104,5 +92,5 @@ public static class BenchPage
         return svg.Append("</svg>").ToString();
     }
 
-    private static string Enc(string text) => WebUtility.HtmlEncode(text);
+    private static string Enc(string text) => HtmlPage.Enc(text);
 }

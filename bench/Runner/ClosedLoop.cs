@@ -1,24 +1,27 @@
-using System.Diagnostics;
 using HdrHistogram;
+using Orderly.LoadClient.Load;
 
 namespace Orderly.Bench.Runner;
 
 /// <summary>Throughput and latency of one operation against one system.</summary>
 public sealed record OperationResult(string Operation, long Requests, long Errors, double Seconds, double Throughput, double P50Ms, double P99Ms)
 {
-    public static OperationResult From(string operation, HistogramBase latencyMicros, long errors, double seconds) => new(
-        operation, latencyMicros.TotalCount + errors, errors, Math.Round(seconds, 2),
-        Math.Round(latencyMicros.TotalCount / seconds, 1),
-        Ms(latencyMicros, 50), Ms(latencyMicros, 99));
+    /// <param name="errorsInHistogram">Whether the histogram holds the errors' latencies too (else only successes').</param>
+    public static OperationResult From(string operation, HistogramBase latencyMicros, long errors, double seconds, bool errorsInHistogram = false)
+    {
+        var requests = errorsInHistogram ? latencyMicros.TotalCount : latencyMicros.TotalCount + errors;
+        return new(operation, requests, errors, Math.Round(seconds, 2), Math.Round((requests - errors) / seconds, 1),
+            Ms(latencyMicros, 50), Ms(latencyMicros, 99));
+    }
 
     private static double Ms(HistogramBase h, double percentile) =>
         h.TotalCount == 0 ? 0 : Math.Round(h.GetValueAtPercentile(percentile) / 1000.0, 2);
 }
 
 /// <summary>
-/// Closed-loop load with no think time: <c>workers</c> callers each send the next request as soon as
-/// the last one answered, for a warm-up (not recorded) and then a measured interval. Only 2xx answers
-/// count towards throughput and latency; anything else is an error. Nothing is retried.
+/// Closed-loop load with no think time: <c>workers</c> sessions of the load client each send the next
+/// request as soon as the last one answered, for a warm-up (not recorded) and then a measured
+/// interval. Only 2xx answers count towards throughput; anything else is an error. Nothing is retried.
 /// </summary>
 public static class ClosedLoop
 {
@@ -26,40 +29,29 @@ public static class ClosedLoop
         string operation, HttpClient http, int workers, TimeSpan warmup, TimeSpan measured,
         Func<int, long, HttpRequestMessage> request, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var recordFrom = warmup;
-        var end = warmup + measured;
-        var histograms = new LongHistogram[workers];
-        var errors = new long[workers];
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        var metrics = new RunMetrics(TimeProvider.System);
+        await using var load = new SessionLoad(new LoadOptions
         {
-            var latency = histograms[w] = new LongHistogram(1, 60_000_000, 3);
-            for (long n = 0; clock.Elapsed < end && !cancellationToken.IsCancellationRequested; n++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                var record = clock.Elapsed >= recordFrom;
-                bool ok;
-                try
-                {
-                    using var message = request(w, n);
-                    using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
-                    ok = response.IsSuccessStatusCode;
-                }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
-                {
-                    ok = false;
-                }
-                if (!record)
-                    continue;
-                if (ok)
-                    latency.RecordValue(Math.Clamp((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds, 1, 60_000_000));
-                else
-                    errors[w]++;
-            }
-        }, CancellationToken.None)));
-        var total = new LongHistogram(1, 60_000_000, 3);
-        foreach (var h in histograms)
-            total.Add(h);
-        return OperationResult.From(operation, total, errors.Sum(), Math.Max(measured.TotalSeconds, 1e-3));
+            Target = http.BaseAddress!,
+            CustomerPrefix = operation,
+            FloorSessions = workers,
+            PeakSessions = workers,
+            ThinkMin = TimeSpan.Zero,
+            ThinkMax = TimeSpan.Zero,
+            Script = Scripts.Repeat(request),
+        }, metrics, http);
+        // Requests are attributed to the second they started in; the measured interval is whole seconds.
+        var from = (int)Math.Ceiling(warmup.TotalSeconds);
+        var seconds = (int)Math.Ceiling(measured.TotalSeconds);
+        await load.RunAsync(TimeSpan.FromSeconds(from + seconds), cancellationToken);
+        // Latency of every answer in the measured seconds (an error is an answer too; errors are rare here).
+        var latency = new LongHistogram(1, 120_000_000, 3);
+        long errors = 0;
+        foreach (var (_, bucket) in metrics.Seconds.Where(s => s.Second >= from && s.Second < from + seconds))
+        {
+            latency.Add(bucket.Latency);
+            errors += bucket.Failures;
+        }
+        return OperationResult.From(operation, latency, errors, Math.Max(seconds, 1e-3), errorsInHistogram: true);
     }
 }

@@ -39,7 +39,7 @@ public static class PgBench
 
             """, cancellationToken);
         var logPrefix = Path.Combine(workDir, "pgbench_log");
-        var environment = new Dictionary<string, string> { ["PGPASSWORD"] = cs.Password ?? "" };
+        var environment = new Dictionary<string, string?> { ["PGPASSWORD"] = cs.Password ?? "" };
         if (!string.IsNullOrEmpty(cs.SearchPath))
             environment["PGOPTIONS"] = $"-c search_path={cs.SearchPath}";
         var run = await Tool.RunAsync(Binary,

@@ -57,10 +57,9 @@ public sealed class ClusterUnderTest : IAsyncDisposable
     /// Every acknowledged order is stored at (at least) the version its user was told — the experiment's
     /// own verifier; an empty list means nothing was lost.
     /// </summary>
-    public async Task<IReadOnlyList<string>> FindLostOrdersAsync(IReadOnlyDictionary<Guid, int> acknowledged)
+    public async Task<IReadOnlyList<string>> FindLostOrdersAsync(IReadOnlyCollection<AcknowledgedOrder> acknowledged)
     {
-        var verification = await Verifier.VerifyAsync(ConnectionString,
-            [.. acknowledged.Select(a => new AcknowledgedOrder(a.Key, "", "", a.Value))], LoadStream.CustomerPrefix);
+        var verification = await Verifier.VerifyAsync(ConnectionString, acknowledged, LoadStream.CustomerPrefix);
         return verification.Examples;
     }
 
