@@ -7,8 +7,16 @@ namespace Orderly.Harness.Cluster;
 /// </summary>
 public sealed record ClusterLayout(string Root, string Configuration = "Release")
 {
-    public const int HaproxyPort = 8080;
-    public const int HaproxyStatsPort = 8404;
+    /// <summary>
+    /// ORDERLY_PORT_OFFSET (default 0) shifts every local port by the same amount, so two checkouts (or
+    /// two people) on one machine can each run a cluster: with 1000, HAProxy listens on 9080, gateway 0 on 6100.
+    /// </summary>
+    public static int PortOffset => Offset.Value;
+
+    private static readonly Lazy<int> Offset = new(ReadPortOffset);
+
+    public static int HaproxyPort => 8080 + PortOffset;
+    public static int HaproxyStatsPort => 8404 + PortOffset;
     public const int MaxReplicas = 16;
 
     public static ClusterLayout FromEnvironment()
@@ -51,10 +59,21 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     public static int IndexOf(string name) =>
         int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture);
 
-    public static int GatewayPort(int i) => 5100 + i;
-    public static int SiloManagementPort(int i) => 5200 + i;
-    public static int SiloPort(int i) => 11111 + i;
-    public static int SiloGatewayPort(int i) => 30000 + i;
+    public static int GatewayPort(int i) => 5100 + PortOffset + i;
+    public static int SiloManagementPort(int i) => 5200 + PortOffset + i;
+    public static int SiloPort(int i) => 11111 + PortOffset + i;
+    public static int SiloGatewayPort(int i) => 30000 + PortOffset + i;
+
+    private static int ReadPortOffset()
+    {
+        var text = Environment.GetEnvironmentVariable("ORDERLY_PORT_OFFSET");
+        if (string.IsNullOrEmpty(text))
+            return 0;
+        // The highest base port (30000 + replicas) must stay below 65536.
+        if (!int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var offset) || offset < 0 || offset > 30000)
+            throw new ClusterException($"ORDERLY_PORT_OFFSET must be a whole number from 0 to 30000, is '{text}'");
+        return offset;
+    }
 
     public static Uri GatewayUrl(int i) => new($"http://127.0.0.1:{GatewayPort(i)}");
     public static Uri SiloManagementUrl(int i) => new($"http://127.0.0.1:{SiloManagementPort(i)}");

@@ -36,7 +36,7 @@ public sealed class OrderlyUpTests : IAsyncLifetime
     {
         var up = await Orderly("up", "--silos", "2", "--gateways", "2");
         Assert.True(up.ExitCode == 0, up.Output + up.Error);
-        Assert.Contains("http://127.0.0.1:8080/orders", up.Output, StringComparison.Ordinal);
+        Assert.Contains($"{ClusterLayout.FrontEndUrl}orders", up.Output, StringComparison.Ordinal);
 
         var status = await Orderly("status");
         foreach (var name in new[] { "silo-0", "silo-1", "gateway-0", "gateway-1", "haproxy" })
