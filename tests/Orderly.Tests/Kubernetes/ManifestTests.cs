@@ -90,8 +90,8 @@ public sealed class ManifestTests(ITestOutputHelper output)
         Assert.Equal(deployed.Timeout, local.HealthCheckTimeoutSeconds);
         Assert.Equal(deployed.Healthy, local.HealthyThreshold);
         Assert.Equal(deployed.Unhealthy, local.UnhealthyThreshold);
-        // The lags the experiment draws stay within what the manifests plan for.
-        Assert.True(local.DeregistrationLagMaxSeconds <= deployed.AssumedLag);
+        // The typical lag the experiment draws is what the manifests plan for; its tail goes past it on purpose.
+        Assert.True(local.DeregistrationLagMedianSeconds <= deployed.AssumedLag);
         Assert.Equal(Orderly.Harness.Cluster.HaproxyConfig.IdleTimeoutSeconds, deployed.IdleTimeout);
     }
 
