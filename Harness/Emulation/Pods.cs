@@ -23,10 +23,14 @@ public sealed class TierPods(Tier tier, int expected, DisruptionBudget budget, i
     private readonly Lock _lock = new();
     private readonly SortedSet<int> _healthy = [.. Enumerable.Range(0, expected)];
     private readonly HashSet<int> _busy = [];
+    private int _refused;
 
     public Tier Tier => tier;
     public int Expected => expected;
     public DisruptionBudget Budget => budget;
+
+    /// <summary>Evictions the budget refused so far (each retry that was refused counts).</summary>
+    public int Refused => Volatile.Read(ref _refused);
 
     public int Healthy
     {
@@ -73,7 +77,10 @@ public sealed class TierPods(Tier tier, int expected, DisruptionBudget budget, i
     {
         lock (_lock)
         {
-            return _healthy.Contains(index) && budget.DisruptionsAllowed(expected, _healthy.Count) > 0 && Delete(index);
+            if (_healthy.Contains(index) && budget.DisruptionsAllowed(expected, _healthy.Count) > 0)
+                return Delete(index);
+            Interlocked.Increment(ref _refused);
+            return false;
         }
     }
 

@@ -25,8 +25,8 @@ public sealed record ScaleDownEvent(int Number, EventKind Kind, Tier Tier, int C
 
 /// <summary>
 /// The same events, at the same times, with the same random lags, for every profile: a warm-up, then one
-/// slot per event. Kinds take turns in the order given; within a kind the tier alternates (gateway
-/// first), hpa-steps alternate between the largest step (N→2) and a smaller one, node drains between
+/// slot per event. Kinds take turns in the order given; within a kind the tier alternates (and
+/// neighbouring kinds start on different tiers), hpa-steps alternate between the largest step (N→2) and a smaller one, node drains between
 /// one node and two at once (the second waits for the budget). Slots are planned from the graceful
 /// timeline (the longer one), so both profiles share them.
 /// </summary>
@@ -49,7 +49,8 @@ public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double Durat
         {
             var kind = kinds[i % kinds.Count];
             var turn = i / kinds.Count;
-            var tier = kind == EventKind.NodeDrain || turn % 2 == 0 ? Tier.Gateway : Tier.Silo;
+            // The tier alternates within a kind, and neighbouring kinds start on different tiers.
+            var tier = kind == EventKind.NodeDrain || (turn + i % kinds.Count) % 2 == 0 ? Tier.Gateway : Tier.Silo;
             var size = tier == Tier.Gateway ? gateways : silos;
             var count = kind switch
             {

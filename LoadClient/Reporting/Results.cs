@@ -157,6 +157,21 @@ public static class Results
         var table = new TextTable(["", .. summaries.Select(s => ">" + s.Profile)]);
         foreach (var (label, cell) in rows)
             table.Add([label, .. summaries.Select(cell)]);
+        foreach (var kind in summaries.SelectMany(s => s.ByEventKind ?? []).Select(k => k.Kind).Distinct())
+        {
+            string Cell(Summary s, Func<KindSummary, string> f) => s.ByEventKind?.FirstOrDefault(k => k.Kind == kind) is { } k ? f(k) : "—";
+            table.Add([$"{kind}: events, failed / requests in windows", .. summaries.Select(s => Cell(s, k => string.Create(CultureInfo.InvariantCulture, $"{k.Events}, {k.FailedInWindows:N0} / {k.RequestsInWindows:N0}")))]);
+            table.Add([$"{kind}: p99 in windows / steady (ms)", .. summaries.Select(s => Cell(s, k => string.Create(CultureInfo.InvariantCulture, $"{k.WindowP99:0.0} / {k.SteadyP99:0.0}")))]);
+        }
+        foreach (var client in summaries.SelectMany(s => s.ByClient ?? []).Select(c => c.Client).Distinct())
+            table.Add([$"{client} clients: failed / requests", .. summaries.Select(s => s.ByClient?.FirstOrDefault(c => c.Client == client) is { } c
+                ? string.Create(CultureInfo.InvariantCulture, $"{c.Failed:N0} / {c.Requests:N0}") : "—")]);
+        if (summaries.Any(s => s.MachineCpu is not null))
+            table.Add(["machine CPU mean / max (saturated s)", .. summaries.Select(s => s.MachineCpu is { } c
+                ? string.Create(CultureInfo.InvariantCulture, $"{c.MeanPercent:0}% / {c.MaxPercent:0}% ({c.SaturatedSeconds})") : "—")]);
+        foreach (var s in summaries.Where(s => s.LagSweep is { Count: > 0 }))
+            table.Add([$"lag sweep ({s.Profile}): failed at each lag", .. summaries.Select(x => x == s
+                ? string.Join(" ", s.LagSweep!.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.LagSeconds:0}s:{p.Failed}"))) : "")]);
         return table.ToString();
     }
 }
