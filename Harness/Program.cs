@@ -48,7 +48,7 @@ var events = new Option<int?>("--events") { Description = "events per profile, k
 var sessions = new Option<int?>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it; default 16, seed scale 1000)" };
 var outDir = new Option<string?>("--out") { Description = "results folder (default .orderly/results/<utc-timestamp>)" };
 var seed = new Option<int>("--seed") { Description = "seed for lags and sessions; same for every profile", DefaultValueFactory = _ => 7 };
-var kinds = new Option<string?>("--kinds") { Description = "event kinds, comma-separated: pod, hpa-step, node-drain, rollout (default: all four; demo: pod,hpa-step,node-drain)" };
+var kinds = new Option<string?>("--kinds") { Description = "event kinds, comma-separated: pod, hpa-step, node-drain, rollout (default: all four; demo: hpa-step,pod,node-drain)" };
 var clients = new Option<string>("--clients") { Description = "keepalive, new-connection, or mixed (every other session)", DefaultValueFactory = _ => "mixed" };
 clients.AcceptOnlyFromAmong("keepalive", "new-connection", "mixed");
 var replicas = new Option<int?>("--replicas") { Description = "gateways and silos each (default: 6 when an event needs them, else 3)" };

@@ -41,7 +41,7 @@ public static class LagSweep
 {
     /// <summary>Seconds after the planned leave (P + X + stop) before the tier scales back, and for the start.</summary>
     public const double StopMarginSeconds = 6;
-    public const double ScaleUpSeconds = 14;
+    public const double ScaleUpSeconds = 16;
 
     public static int Budget(PodTimings timings) => timings.GatewayPreStopSeconds + timings.GatewayDrainSeconds;
 

@@ -34,8 +34,11 @@ public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double Durat
 {
     public const double WarmupSeconds = 10;
     public const double CooldownSeconds = 8;
-    /// <summary>Long enough for a graceful gateway to leave (preStop + drain + stop) and a new one to start.</summary>
-    public const double PodSlotSeconds = 40;
+    /// <summary>
+    /// Long enough for a graceful gateway to leave (preStop + drain + stop, ~32 s) and a new one to start
+    /// and pass the load balancer's health checks (~10–15 s on a busy 2-core machine).
+    /// </summary>
+    public const double PodSlotSeconds = 50;
     /// <summary>A rollout step: start a pod, wait for its readiness and the load balancer's health checks.</summary>
     public const double RolloutStepSeconds = 22;
 
@@ -67,7 +70,7 @@ public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double Durat
             {
                 EventKind.Pod => PodSlotSeconds,
                 EventKind.HpaStep => PodSlotSeconds + 5,
-                EventKind.NodeDrain => PodSlotSeconds + 5 + (count - 1) * 30,
+                EventKind.NodeDrain => PodSlotSeconds + 5 + (count - 1) * 35,
                 _ => size * RolloutStepSeconds + PodSlotSeconds,
             } + tail;
             list.Add(new ScaleDownEvent(i + 1, kind, tier, count, at, Math.Round(slot, 1), drawn));

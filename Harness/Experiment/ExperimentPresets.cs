@@ -22,7 +22,7 @@ public static class ExperimentPresets
     public static ExperimentOptions Build(ExperimentRequest r)
     {
         var seed = r.Scale == "seed";
-        var kinds = EventKinds.Parse(r.Kinds ?? (r.Demo ? "pod,hpa-step,node-drain" : "pod,hpa-step,node-drain,rollout"));
+        var kinds = EventKinds.Parse(r.Kinds ?? (r.Demo ? "hpa-step,pod,node-drain" : "pod,hpa-step,node-drain,rollout"));
         var lags = new LagDistribution(r.LagMedian, r.LagP99, Math.Max(LagDistribution.Default.MaxSeconds, r.LagP99 * 2));
         lags.Validate();
         // An hpa-step to 2 from 6, two nodes drained at once, a rollout with a surge: these need room.

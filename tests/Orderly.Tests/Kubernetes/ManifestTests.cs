@@ -95,6 +95,26 @@ public sealed class ManifestTests(ITestOutputHelper output)
         Assert.Equal(Orderly.Harness.Cluster.HaproxyConfig.IdleTimeoutSeconds, deployed.IdleTimeout);
     }
 
+    [Theory]
+    [InlineData("graceful", "eks")]
+    [InlineData("naive", "naive")]
+    public async Task The_local_experiment_rolls_out_and_evicts_with_the_strategy_and_budgets_that_are_deployed(string profile, string overlay)
+    {
+        var local = PodTimings.For(profile);
+        var m = await Manifests.RenderAsync(overlay);
+        foreach (var name in new[] { "gateway", "silo" })
+        {
+            var deployment = m.Get<V1Deployment>(name);
+            // An absent rollingUpdate means Kubernetes' defaults, 25 % and 25 %.
+            var rolling = deployment.Spec.Strategy?.RollingUpdate;
+            Assert.Equal(rolling?.MaxSurge?.Value ?? "25%", local.RollingMaxSurge);
+            Assert.Equal(rolling?.MaxUnavailable?.Value ?? "25%", local.RollingMaxUnavailable);
+            Assert.Equal(deployment.Spec.MinReadySeconds ?? 0, local.MinReadySeconds);
+            var budget = m.All<V1PodDisruptionBudget>().SingleOrDefault(p => p.Spec.Selector.MatchLabels is { } labels && labels.TryGetValue("app.kubernetes.io/name", out var target) && target == name);
+            Assert.Equal(budget?.Spec.MaxUnavailable is { } max ? int.Parse(max.Value, System.Globalization.CultureInfo.InvariantCulture) : null, local.DisruptionMaxUnavailable);
+        }
+    }
+
     [Fact]
     public async Task Workloads_run_as_non_root_on_read_only_filesystems_with_no_secret_in_the_manifests()
     {
