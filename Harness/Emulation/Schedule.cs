@@ -10,7 +10,7 @@ namespace Orderly.Harness.Emulation;
 public sealed record ScaleDownEvent(int Number, EventKind Kind, Tier Tier, int Count, double AtSeconds, double SlotSeconds, IReadOnlyList<double> Lags)
 {
     /// <summary>When a pod or hpa-step event scales its tier back (never before its pods are gone).</summary>
-    public double UpAtSeconds => AtSeconds + SlotSeconds * 0.7;
+    public double UpAtSeconds => AtSeconds + SlotSeconds * 0.6;
 
     public string Describe(int replicas) => Kind switch
     {

@@ -66,6 +66,7 @@ public sealed class ManifestTests(ITestOutputHelper output)
         Assert.Contains(violations, v => v.StartsWith("target-type must be ip", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("namespace lacks the readiness-gate", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("gateway preStop P=0 < U·I + T = 2·15 + 5", StringComparison.Ordinal));
+        Assert.Contains(violations, v => v.StartsWith("gateway drain X=0 < U·I + T = 2·15 + 5", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("gateway readiness probe path /health/live differs from the ALB health check path /", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("gateway readiness probe must be /health/ready", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("gateway rolling update must have maxUnavailable: 0", StringComparison.Ordinal));
