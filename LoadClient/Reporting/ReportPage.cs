@@ -70,53 +70,22 @@ public static class ReportPage
             : "—");
         html.Append("</tbody></table>");
 
-        var kinds = runs.SelectMany(r => r.Summary.ByEventKind ?? []).Select(k => k.Kind).Distinct().ToList();
-        if (kinds.Count > 0)
-        {
-            html.Append("<h2>By event kind</h2><table><thead><tr><th>kind</th>");
-            foreach (var (s, _) in runs)
-                html.Append(CultureInfo.InvariantCulture, $"<th>{Enc(s.Profile)}: events</th><th>requests in windows</th><th>failed (by kind)</th><th>p99 in windows / steady (ms)</th>");
-            html.Append("</tr></thead><tbody>");
-            foreach (var kind in kinds)
-            {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(kind)}</td>");
-                foreach (var (s, _) in runs)
-                {
-                    var k = s.ByEventKind?.FirstOrDefault(x => x.Kind == kind);
-                    if (k is null)
-                    {
-                        html.Append("<td>—</td><td></td><td></td><td></td>");
-                        continue;
-                    }
-                    html.Append(CultureInfo.InvariantCulture, $"<td>{k.Events}{(k.EvictionsRefused > 0 ? $" ({k.EvictionsRefused} evictions refused)" : "")}</td><td>{k.RequestsInWindows:N0}</td>");
-                    html.Append(CultureInfo.InvariantCulture, $"<td>{Verdict(k.FailedInWindows == 0, $"{k.FailedInWindows:N0}{Kinds(k.FailuresByKind)}")}</td>");
-                    html.Append(CultureInfo.InvariantCulture, $"<td>{Verdict(k.P99Ratio <= 2, string.Create(CultureInfo.InvariantCulture, $"{k.WindowP99:0.#} / {k.SteadyP99:0.#} (×{k.P99Ratio:0.##})"))}</td>");
-                }
-                html.Append("</tr>");
-            }
-            html.Append("</tbody></table>");
-        }
-
-        var clients = runs.SelectMany(r => r.Summary.ByClient ?? []).Select(c => c.Client).Distinct().ToList();
-        if (clients.Count > 0)
-        {
-            html.Append("<h2>By client kind</h2><table><thead><tr><th>client</th>");
-            foreach (var (s, _) in runs)
-                html.Append(CultureInfo.InvariantCulture, $"<th>{Enc(s.Profile)}: requests</th><th>failed (by kind)</th>");
-            html.Append("</tr></thead><tbody>");
-            foreach (var client in clients)
-            {
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(client)}</td>");
-                foreach (var (s, _) in runs)
-                {
-                    var c = s.ByClient?.FirstOrDefault(x => x.Client == client);
-                    html.Append(c is null ? "<td>—</td><td></td>" : string.Create(CultureInfo.InvariantCulture,
-                        $"<td>{c.Requests:N0}</td><td>{Verdict(c.Failed == 0, $"{c.Failed:N0} ({c.ErrorRate:0.00%}){Kinds(c.FailuresByKind)}")}</td>"));
-                }
-                html.Append("</tr>");
-            }
-            html.Append("</tbody></table>");
-        }
+        ProfileTable(html, "By event kind", "kind", runs, s => s.ByEventKind?.Select(k => k.Kind) ?? [],
+            ["events", "requests in windows", "failed (by kind)", "p99 in windows / steady (ms)"],
+            (s, kind) => s.ByEventKind?.FirstOrDefault(x => x.Kind == kind) is not { } k ? null :
+            [
+                string.Create(CultureInfo.InvariantCulture, $"{k.Events}{(k.EvictionsRefused > 0 ? $" ({k.EvictionsRefused} evictions refused)" : "")}"),
+                k.RequestsInWindows.ToString("N0", CultureInfo.InvariantCulture),
+                Verdict(k.FailedInWindows == 0, string.Create(CultureInfo.InvariantCulture, $"{k.FailedInWindows:N0}{Kinds(k.FailuresByKind)}")),
+                Verdict(k.P99Ratio <= 2, string.Create(CultureInfo.InvariantCulture, $"{k.WindowP99:0.#} / {k.SteadyP99:0.#} (×{k.P99Ratio:0.##})")),
+            ]);
+        ProfileTable(html, "By client kind", "client", runs, s => s.ByClient?.Select(c => c.Client) ?? [],
+            ["requests", "failed (by kind)"],
+            (s, client) => s.ByClient?.FirstOrDefault(x => x.Client == client) is not { } c ? null :
+            [
+                c.Requests.ToString("N0", CultureInfo.InvariantCulture),
+                Verdict(c.Failed == 0, string.Create(CultureInfo.InvariantCulture, $"{c.Failed:N0} ({c.ErrorRate:0.00%}){Kinds(c.FailuresByKind)}")),
+            ]);
 
         if (runs.Any(r => r.Summary.LagSweep is { Count: > 0 }))
             html.Append(SweepChart(runs));
@@ -147,6 +116,27 @@ public static class ReportPage
         }
         html.Append("</div>");
         return HtmlPage.End(html);
+    }
+
+    /// <summary>A table with one row per key (event kind, client kind) and the same columns for every profile, side by side.</summary>
+    private static void ProfileTable(StringBuilder html, string title, string keyHeader, IReadOnlyList<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)> runs,
+        Func<Summary, IEnumerable<string>> keys, string[] columns, Func<Summary, string, string[]?> cells)
+    {
+        var rows = runs.SelectMany(r => keys(r.Summary)).Distinct().ToList();
+        if (rows.Count == 0)
+            return;
+        html.Append(CultureInfo.InvariantCulture, $"<h2>{Enc(title)}</h2><table><thead><tr><th>{Enc(keyHeader)}</th>");
+        foreach (var (s, _) in runs)
+            html.Append(string.Concat(columns.Select((c, i) => $"<th>{(i == 0 ? Enc(s.Profile) + ": " : "")}{Enc(c)}</th>")));
+        html.Append("</tr></thead><tbody>");
+        foreach (var row in rows)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(row)}</td>");
+            foreach (var (s, _) in runs)
+                html.Append(string.Concat((cells(s, row) ?? ["—", .. Enumerable.Repeat("", columns.Length - 1)]).Select(c => $"<td>{c}</td>")));
+            html.Append("</tr>");
+        }
+        html.Append("</tbody></table>");
     }
 
     private static string Kinds(IReadOnlyDictionary<string, long> byKind) =>
