@@ -27,6 +27,7 @@ public sealed class KubeEmulator
     private readonly TierPods _gateways;
     private readonly TierPods _silos;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _doing = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _failedStarts = new();
 
     public KubeEmulator(LocalCluster cluster, ClusterSpec spec, PodTimings timings, RunMetrics metrics)
     {
@@ -75,8 +76,11 @@ public sealed class KubeEmulator
     {
         var outcomes = await Task.WhenAll(left.Select(l => l.Outcome));
         var distinct = outcomes.Distinct().ToList();
+        var outcome = distinct.Count == 1 ? distinct[0] : string.Join("; ", left.Zip(outcomes, (l, o) => $"{l.Pod}: {o}"));
+        while (_failedStarts.TryDequeue(out var failed))
+            outcome += $"; replacement not started: {failed}";
         return new EventWindow(e.Number, e.Tier, string.Join(",", left.Select(l => l.Pod)), start, end ?? LastGone(left),
-            e.Lags.Count == 0 ? 0 : e.Lags.Max(), distinct.Count == 1 ? distinct[0] : string.Join("; ", left.Zip(outcomes, (l, o) => $"{l.Pod}: {o}")),
+            e.Lags.Count == 0 ? 0 : e.Lags.Max(), outcome,
             e.Kind.Name(), refused, e.Lags, e.Describe(e.Tier == Tier.Gateway ? _spec.Gateways : _spec.Silos));
     }
 
@@ -200,10 +204,14 @@ public sealed class KubeEmulator
             }
             pods.BecameHealthy(index);
         }
-        catch
+        catch (ClusterException x)
         {
+            // A pod that never becomes ready (here: a machine too busy to start it in time) is what the
+            // Deployment would leave crash-looping: the run goes on short of a replica, and says so.
             pods.Release(index);
-            throw;
+            _failedStarts.Enqueue($"{name}: {x.Message}");
+            if (_cluster.Started.TryGetValue(name, out var process) && process.IsAlive)
+                process.Signal(UnixSignal.Kill);
         }
         finally
         {

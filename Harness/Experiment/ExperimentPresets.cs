@@ -12,8 +12,9 @@ public sealed record ExperimentRequest(IReadOnlyList<string> Profiles, string Co
 /// <summary>
 /// The presets. default: 16 sessions thinking 50–250 ms, 4 events. demo: one event of each of pod,
 /// hpa-step and node-drain on 4 gateways and 4 silos, so it stays within minutes. seed: about 1,000
-/// sessions at the sine's peak thinking 2–8 s each (≈ 200 requests/s, which this 2-core machine serves
-/// without being the bottleneck), 10 events of every kind on 6 gateways and 6 silos.
+/// sessions at the sine's peak thinking 5–15 s each (≈ 100 requests/s: with 2–8 s, ≈ 200 requests/s,
+/// 12 processes on this 2-core machine saturated it and the machine, not Orderly, set the numbers),
+/// 10 events of every kind on 6 gateways and 6 silos.
 /// </summary>
 public static class ExperimentPresets
 {
@@ -49,8 +50,8 @@ public static class ExperimentPresets
             Clients = r.Clients,
             Lags = lags,
             SweepLags = r.LagSweep ? ParseLags(r.Lags) ?? LagSweep.Lags(LagSweep.Budget(PodTimings.Graceful)) : null,
-            ThinkMin = seed ? TimeSpan.FromSeconds(2) : TimeSpan.FromMilliseconds(50),
-            ThinkMax = seed ? TimeSpan.FromSeconds(8) : TimeSpan.FromMilliseconds(250),
+            ThinkMin = seed ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(50),
+            ThinkMax = seed ? TimeSpan.FromSeconds(15) : TimeSpan.FromMilliseconds(250),
             Period = seed ? TimeSpan.FromSeconds(120) : TimeSpan.FromSeconds(60),
             Scale = r.LagSweep ? "lag-sweep" : seed ? "seed" : r.Demo ? "demo" : "default",
         };
