@@ -197,7 +197,7 @@ public static class ReportPage
         foreach (var e in events)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{X(e.StartSeconds):0.#}\" y=\"{Top}\" width=\"{Math.Max(1, X(e.EndSeconds) - X(e.StartSeconds)):0.#}\" height=\"{Height - Bottom - Top}\" fill=\"#ffd8b5\" opacity=\"0.6\"><title>#{e.Number} {Enc(e.Pod)} terminating</title></rect>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(e.StartSeconds) + 2:0.#}\" y=\"{Top + 9}\">↓{Enc(e.Pod)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(e.StartSeconds) + 2:0.#}\" y=\"{Top + 9}\">↓{Enc(e.Kind == "pod" ? e.Pod : e.Kind)}</text>");
         }
         for (var i = 0; i <= 4; i++)
         {
