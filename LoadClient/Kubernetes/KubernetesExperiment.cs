@@ -92,6 +92,7 @@ public sealed class KubernetesExperiment(IKubernetes client, TextWriter output)
         await Results.WriteAsync(Path.Combine(o.OutDir, o.Profile), summary, timeline);
         await ReportPage.WriteAsync(o.OutDir);
         output.WriteLine(ExperimentRunner.Table([summary]));
+        output.WriteLine(Results.SummaryLine(summary));
         return summary;
     }
 }
