@@ -365,6 +365,20 @@ public sealed partial class EksTests(ITestOutputHelper output)
         Assert.DoesNotContain("5200", ports);
     }
 
+    [Fact]
+    public async Task Prometheus_scrapes_the_management_port_each_container_declares_and_listens_on()
+    {
+        var docs = await RenderAsync("overlays/eks");
+        foreach (var (deployment, setting) in new[] { ("gateway", "Gateway__ManagementPort"), ("silo", "Silo__ManagementPort") })
+        {
+            var d = OfKind(docs, "Deployment").Single(x => Name(x) == deployment);
+            var c = d["spec"]!["template"]!["spec"]!["containers"]![0]!;
+            var declared = c["ports"]!.AsArray().Single(p => (string?)p!["name"] == "management")!["containerPort"]!.GetValue<int>();
+            Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), (string?)c["env"]!.AsArray().Single(e => (string?)e!["name"] == setting)!["value"]);
+            Assert.Equal(declared.ToString(CultureInfo.InvariantCulture), (string?)d["spec"]!["template"]!["metadata"]!["annotations"]!["prometheus.io/port"]);
+        }
+    }
+
     // ---------- workloads ----------
 
     [Theory]
