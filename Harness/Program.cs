@@ -22,7 +22,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     Console.WriteLine($"  OpenAPI                                  {ClusterLayout.FrontEndUrl}openapi/v1.json");
     Console.WriteLine($"  HAProxy stats                            http://127.0.0.1:{ClusterLayout.HaproxyStatsPort}/");
     for (var i = 0; i < spec.Gateways; i++)
-        Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready, metrics: /metrics)");
+        Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
     for (var i = 0; i < spec.Silos; i++)
         Console.WriteLine($"  {ClusterLayout.SiloName(i),-9} {ClusterLayout.SiloManagementUrl(i)}  (health: /health/ready, metrics: /metrics, Orleans Dashboard: {ClusterLayout.SiloManagementUrl(i)}dashboard/)");
     Console.WriteLine($"  logs: {cluster.Layout.LogDir}    stop: ./orderly down");

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Orderly.ServiceDefaults.Health;
@@ -10,6 +11,21 @@ namespace Orderly.Gateway.Hosting;
 public sealed class GatewayHostOptions : IValidatableObject
 {
     public const string Section = "Gateway";
+
+    /// <summary>Address both listeners bind to: 127.0.0.1 locally, 0.0.0.0 in a pod.</summary>
+    [Required]
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The public port: the API and health, what the load balancer sends to. Locally 5100 + i; 0 takes any free port.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 5100;
+
+    /// <summary>
+    /// The operators' port: /metrics, and nothing the load balancer routes. Locally 5300 + i, next to the
+    /// silos' management ports (5200 + i); in Kubernetes no Service or Ingress names it.
+    /// </summary>
+    [Range(1, 65535)]
+    public int ManagementPort { get; set; } = 5300;
 
     /// <summary>Largest accepted request body; larger ones get 413 before any of it is parsed.</summary>
     [Range(1024, 16 * 1024 * 1024)]
@@ -42,8 +58,14 @@ public sealed class GatewayHostOptions : IValidatableObject
     [Range(1, 4000)]
     public int KeepAliveTimeoutSeconds { get; set; } = 75;
 
+    public IPAddress Listen => IPAddress.Parse(ListenAddress);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (!IPAddress.TryParse(ListenAddress, out _))
+            yield return new ValidationResult($"Gateway:ListenAddress '{ListenAddress}' is not an IP address", [nameof(ListenAddress)]);
+        if (Port == ManagementPort)
+            yield return new ValidationResult($"Gateway:Port and Gateway:ManagementPort must differ (both {Port}): operator endpoints never share the public port", [nameof(ManagementPort)]);
         if (KeepAliveTimeoutSeconds <= LoadBalancerIdleTimeoutSeconds)
             yield return new ValidationResult(
                 $"Gateway:KeepAliveTimeoutSeconds ({KeepAliveTimeoutSeconds}) must be greater than Gateway:LoadBalancerIdleTimeoutSeconds ({LoadBalancerIdleTimeoutSeconds})",
@@ -62,6 +84,9 @@ public static class GatewayHostExtensions
         builder.Services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<GatewayHostOptions>>((k, o) =>
             {
+                // Two listeners, as the silo has: the public one and the operators' (ManagementListener).
+                k.Listen(o.Value.Listen, o.Value.Port);
+                k.Listen(o.Value.Listen, o.Value.ManagementPort);
                 k.AddServerHeader = false;
                 k.Limits.MaxRequestBodySize = o.Value.MaxRequestBodyBytes;
                 k.Limits.MaxRequestHeadersTotalSize = o.Value.MaxRequestHeadersBytes;

@@ -99,7 +99,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken) =>
         StartDotnetAsync(ClusterLayout.GatewayName(i), layout.GatewayDll,
             [
-                $"--Urls={ClusterLayout.GatewayUrl(i)}",
+                $"--Gateway:Port={ClusterLayout.GatewayPort(i)}",
+                $"--Gateway:ManagementPort={ClusterLayout.GatewayManagementPort(i)}",
                 $"--Gateway:LoadBalancerIdleTimeoutSeconds={HaproxyConfig.IdleTimeoutSeconds}",
                 .. spec.GatewayDrainSeconds is { } drain ? [$"--Shutdown:DrainSeconds={drain}"] : Array.Empty<string>(),
                 .. spec.GatewaySettings,
@@ -267,7 +268,10 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             wanted.Add((ClusterLayout.SiloGatewayPort(i), ClusterLayout.SiloName(i)));
         }
         for (var i = 0; i < spec.Gateways; i++)
+        {
             wanted.Add((ClusterLayout.GatewayPort(i), ClusterLayout.GatewayName(i)));
+            wanted.Add((ClusterLayout.GatewayManagementPort(i), ClusterLayout.GatewayName(i)));
+        }
         var taken = new StringBuilder();
         foreach (var (port, who) in wanted)
         {

@@ -93,6 +93,16 @@ public static class Results
             acknowledged, verification.Lost, verification.Duplicated, windows, settings, verification.Examples);
     }
 
+    /// <summary>
+    /// summary.json on one line, prefixed so it can be found in a log: a pod's files die with it, its
+    /// log outlives it (kubectl logs job/loadclient), and the chiseled image has no tar for kubectl cp.
+    /// </summary>
+    public const string SummaryLinePrefix = "summary.json ";
+
+    public static string SummaryLine(Summary summary) => SummaryLinePrefix + JsonSerializer.Serialize(summary, OneLine);
+
+    private static readonly JsonSerializerOptions OneLine = new(Json) { WriteIndented = false };
+
     public static async Task WriteAsync(string dir, Summary summary, IReadOnlyList<TimelineRow> timeline)
     {
         Directory.CreateDirectory(dir);
