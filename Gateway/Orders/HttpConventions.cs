@@ -36,7 +36,7 @@ public static class HttpConventions
         null => null,
         { Length: 0 } => $"{IdempotencyKeyHeader} must not be empty.",
         { Length: > MaxIdempotencyKeyLength } => $"{IdempotencyKeyHeader} must be at most {MaxIdempotencyKeyLength} characters.",
-        _ when key.Any(char.IsControl) => $"{IdempotencyKeyHeader} must not contain control characters.",
+        _ when OrderText.IndexOfForbidden(key) >= 0 => $"{IdempotencyKeyHeader} must not contain control characters or unpaired surrogates.",
         _ => null,
     };
 
