@@ -56,7 +56,8 @@ public static class HttpConventions
     public static bool TryDecodeCursor(string text, out OrderCursor? cursor)
     {
         cursor = null;
-        if (text.Length > 200)
+        // Base64 decoding skips whitespace; a cursor this service issued has none, nor any other control character.
+        if (text.Length > 200 || OrderText.IndexOfForbidden(text) >= 0)
             return false;
         try
         {

@@ -140,7 +140,9 @@ public static class OrderApi
         if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", out day))
             return BadRequest("date must be a calendar date, YYYY-MM-DD.");
         var take = DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) || take is < 1 or > MaxPageSize))
+        // .NET number parsing skips trailing NULs ("1\0" reads as 1): refuse control characters first.
+        if (limit is not null && (OrderText.IndexOfForbidden(limit) >= 0
+            || !int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) || take is < 1 or > MaxPageSize))
             return BadRequest($"limit must be a whole number from 1 to {MaxPageSize}.");
         OrderCursor? after = null;
         if (cursor is not null && !TryDecodeCursor(cursor, out after))
