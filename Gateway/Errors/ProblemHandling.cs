@@ -25,12 +25,12 @@ public static partial class ProblemHandling
     public static IServiceCollection AddOrderlyProblems(this IServiceCollection services)
     {
         services.AddProblemDetails();
-        services.AddExceptionHandler<ExpectedFailureHandler>();
+        services.AddExceptionHandler<FailureHandler>();
         return services;
     }
 
-    private sealed partial class ExpectedFailureHandler(
-        IProblemDetailsService problems, IOptions<GatewayHostOptions> options, ILogger<ExpectedFailureHandler> log) : IExceptionHandler
+    private sealed partial class FailureHandler(
+        IProblemDetailsService problems, IOptions<GatewayHostOptions> options, ILogger<FailureHandler> log) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
         {
@@ -74,7 +74,7 @@ public static partial class ProblemHandling
         /// message, which is not a contract and names .NET types. System.Text.Json raises one type for
         /// every refusal; what caused it is told by its inner exception.
         /// </summary>
-        internal static string Describe(JsonException e)
+        private static string Describe(JsonException e)
         {
             var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
             var why = e.InnerException switch
