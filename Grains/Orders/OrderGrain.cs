@@ -54,6 +54,9 @@ public sealed class OrderGrain : Grain, IOrderGrain
 
     public async Task<PlaceResult> Place(PlaceOrder command, CancellationToken cancellationToken = default)
     {
+        // Checked before storage is touched: a command Postgres would refuse must not cost a database round trip.
+        if (OrderText.FirstForbiddenField(command) is not null)
+            return new PlaceResult(PlaceOutcome.Rejected, null);
         if (!_loaded && await TryInsertNew(command))
             return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
 
@@ -130,6 +133,8 @@ public sealed class OrderGrain : Grain, IOrderGrain
 
     public async Task<CommandResult> Update(UpdateOrder command, CancellationToken cancellationToken = default)
     {
+        if (OrderText.FirstForbiddenField(command) is not null)
+            return new CommandResult(CommandOutcome.Rejected, null);
         await Load();
         if (Check(command.CommandId, command.ExpectedVersion) is { } early)
             return early;

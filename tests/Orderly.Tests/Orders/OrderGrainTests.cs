@@ -22,7 +22,7 @@ public sealed class OrderGrainTests(GrainClusterFixture fixture)
         var placed = await grain.Place(Place());
 
         Assert.Equal(PlaceOutcome.Created, placed.Outcome);
-        Assert.Equal(1, placed.Order.Version);
+        Assert.Equal(1, placed.Order!.Version);
         Assert.Equal(OrderStatus.Placed, placed.Order.Status);
         Assert.Equal(placed.Order, await grain.Get());
     }
@@ -262,7 +262,7 @@ public sealed class OrderGrainTests(GrainClusterFixture fixture)
         for (var i = 0; i < 5; i++)
         {
             var grain = NewOrder();
-            ids.Add((await grain.Place(Place("c-list"))).Order.Id);
+            ids.Add((await grain.Place(Place("c-list"))).Order!.Id);
         }
         var day = DateOnly.FromDateTime(DateTime.UtcNow);
         var query = fixture.Client.GetGrain<IOrderQueryGrain>(0);

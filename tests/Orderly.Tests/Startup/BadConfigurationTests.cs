@@ -60,6 +60,8 @@ public sealed class BadConfigurationTests
             [
                 Processes.SiloDll, $"--Silo:ManagementPort={port}", $"--Silo:SiloPort={FreePorts.Next()}",
                 $"--Silo:GatewayPort={FreePorts.Next()}", "--Orleans:ClusterId=ports",
+                // About ports, not the database: a busy machine must not turn this into a database timeout.
+                "--Database:StartupTimeoutSeconds=60",
             ], Env(cs), TimeSpan.FromSeconds(90));
             AssertFailedClearly(result, "silo", "address already in use");
         }
