@@ -44,20 +44,23 @@ public static partial class ProblemHandling
                     (bad.StatusCode, "Invalid request", bad.Message),
                 // Canceled without the client going away: Orleans gave up (e.g. placement during a membership change).
                 OperationCanceledException when !http.RequestAborted.IsCancellationRequested =>
-                    (503, "Temporarily unavailable", "The order service is briefly unavailable; retry shortly."),
+                    (503, Unavailable.Title, Unavailable.Detail),
                 // The client went away: nobody reads an answer (the middleware records it as 499).
                 OperationCanceledException => null,
                 _ when Failures.IsTransient(exception) =>
-                    (503, "Temporarily unavailable", "The order service is briefly unavailable; retry shortly."),
+                    (503, Unavailable.Title, Unavailable.Detail),
                 _ => (500, "Internal error", $"The request failed unexpectedly; it is logged with trace id {TraceId(http)}. Retrying will not help."),
             };
             if (problem is not { } p)
                 return false;
+            if (p.Status == StatusCodes.Status503ServiceUnavailable)
+            {
+                await Unavailable.WriteAsync(http, p.Detail, exception);
+                return true;
+            }
             if (p.Status == StatusCodes.Status500InternalServerError)
                 LogUnexpected(log, exception, TraceId(http));
             http.Response.StatusCode = p.Status;
-            if (p.Status == StatusCodes.Status503ServiceUnavailable)
-                http.Response.Headers.RetryAfter = "1";
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {
                 HttpContext = http,

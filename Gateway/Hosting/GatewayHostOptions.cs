@@ -1,13 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
-using Orderly.ServiceDefaults.Health;
-using Orderly.ServiceDefaults.Observability;
-using Orderly.ServiceDefaults.Shutdown;
 
 namespace Orderly.Gateway.Hosting;
 
+/// <summary>The gateway's listeners, limits and timeouts (section "Gateway"), validated at start.</summary>
 public sealed class GatewayHostOptions : IValidatableObject
 {
     public const string Section = "Gateway";
@@ -70,90 +66,5 @@ public sealed class GatewayHostOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Gateway:KeepAliveTimeoutSeconds ({KeepAliveTimeoutSeconds}) must be greater than Gateway:LoadBalancerIdleTimeoutSeconds ({LoadBalancerIdleTimeoutSeconds})",
                 [nameof(KeepAliveTimeoutSeconds)]);
-    }
-}
-
-public static class GatewayHostExtensions
-{
-    public static WebApplicationBuilder AddGatewayHost(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<GatewayHostOptions>()
-            .Bind(builder.Configuration.GetSection(GatewayHostOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<GatewayHostOptions>>((k, o) =>
-            {
-                // Two listeners, as the silo has: the public one and the operators' (ManagementListener).
-                k.Listen(o.Value.Listen, o.Value.Port);
-                k.Listen(o.Value.Listen, o.Value.ManagementPort);
-                k.AddServerHeader = false;
-                k.Limits.MaxRequestBodySize = o.Value.MaxRequestBodyBytes;
-                k.Limits.MaxRequestHeadersTotalSize = o.Value.MaxRequestHeadersBytes;
-                k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(o.Value.KeepAliveTimeoutSeconds);
-                k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(o.Value.RequestHeadersTimeoutSeconds);
-                k.Limits.MaxConcurrentConnections = o.Value.MaxConcurrentConnections;
-                k.Limits.MaxConcurrentUpgradedConnections = 0;
-            });
-        builder.AddOrderlyShutdown(defaultDrainSeconds: 15);
-        builder.Services.AddRequestTimeouts();
-        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>()
-            .Configure<IOptions<GatewayHostOptions>>((t, o) => t.DefaultPolicy = new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
-            {
-                Timeout = TimeSpan.FromSeconds(o.Value.RequestTimeoutSeconds),
-                TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
-                WriteTimeoutResponse = async http =>
-                {
-                    http.Response.Headers.RetryAfter = "1";
-                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                    {
-                        HttpContext = http,
-                        ProblemDetails = { Status = 503, Title = "Temporarily unavailable", Detail = "The request took too long; retry shortly." },
-                    });
-                },
-            });
-        builder.Services.AddHostedService<ReadyWhenStarted>();
-        return builder;
-    }
-
-    /// <summary>
-    /// While draining, every response says Connection: close, so keep-alive connections end cleanly
-    /// after the request they carry instead of being cut when the listener stops.
-    /// </summary>
-    public static WebApplication UseDrainingConnectionClose(this WebApplication app)
-    {
-        var state = app.Services.GetRequiredService<ShutdownState>();
-        var metrics = app.Services.GetRequiredService<OrderlyMetrics>();
-        app.Use(async (http, next) =>
-        {
-            state.EnterRequest();
-            try
-            {
-                if (state.IsDraining)
-                {
-                    http.Response.Headers.Connection = "close";
-                    state.CountServedWhileDraining();
-                    metrics.RequestsWhileDraining.Add(1);
-                }
-                await next(http);
-            }
-            finally
-            {
-                state.ExitRequest();
-            }
-        });
-        return app;
-    }
-
-    /// <summary>The Orleans client connects during host start, so "started" means "can serve".</summary>
-    private sealed class ReadyWhenStarted(IHostApplicationLifetime lifetime, Readiness readiness) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            lifetime.ApplicationStarted.Register(readiness.MarkReady);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
