@@ -51,6 +51,10 @@ public static class HaproxyConfig
                 option dontlognull
                 retries 0
                 no option redispatch
+                # On a reload the old process answers the next request on an idle keep-alive connection
+                # (with Connection: close) instead of closing it under a client that is sending one:
+                # a reload must not reset requests (the ALB replaces its nodes without doing so either).
+                option idle-close-on-response
                 timeout connect 2s
                 timeout client {IdleTimeoutSeconds}s
                 timeout server {IdleTimeoutSeconds}s
