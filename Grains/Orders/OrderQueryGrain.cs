@@ -1,13 +1,14 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Npgsql;
+using Orderly.Grains.Orders.Storage;
 using Orleans.Concurrency;
 
 namespace Orderly.Grains.Orders;
 
 /// <summary>
-/// Serves the day listing from the orders table, which the storage write keeps in step with grain
-/// state in the same transaction — so a listing never disagrees with an acknowledged write.
+/// Serves the day listing from the orders table: the rows the order grains write their state to, so a
+/// listing never disagrees with an acknowledged write.
 /// Stateless: any silo answers, several at once.
 /// </summary>
 [StatelessWorker]
