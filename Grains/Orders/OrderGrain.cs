@@ -12,10 +12,25 @@ namespace Orderly.Grains.Orders;
 /// A place on an activation that has not read storage yet inserts without reading (one statement);
 /// when storage already holds the order, the store has loaded it and the place answers from it
 /// exactly as a loaded activation would. Every other call reads first, once per activation.
+/// When its silo shuts down, a loaded order asks Orleans to move it, state and ETag included, to a
+/// silo that stays, so the next call finds it warm instead of reading storage. If no silo takes it
+/// before the deactivation's deadline, Orleans deactivates it plainly and the next call reads as usual.
 /// </remarks>
-public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<OrderRulesOptions> rules) : Grain, IOrderGrain
+public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<OrderRulesOptions> rules)
+    : Grain, IOrderGrain, IGrainMigrationParticipant
 {
     private readonly int _remembered = rules.Value.RememberedCommands;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && order.IsLoaded)
+            MigrateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    void IGrainMigrationParticipant.OnDehydrate(IDehydrationContext migration) => order.Dehydrate(migration);
+
+    void IGrainMigrationParticipant.OnRehydrate(IRehydrationContext migration) => order.Rehydrate(migration);
 
     private OrderState Current => order.State;
 

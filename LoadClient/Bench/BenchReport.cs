@@ -104,21 +104,67 @@ public sealed record BenchReport(
         return targets;
     }
 
+    /// <summary>
+    /// Targets on the database work per request (the headline: it does not depend on how busy the
+    /// machine is): create and update write no more WAL than 1.2× the baseline, in one statement
+    /// (or, without pg_stat_statements, one row in one write transaction); a hot read does no database work.
+    /// </summary>
+    public static IReadOnlyList<Target> DatabaseTargetsOf(IReadOnlyList<SystemResult> systems)
+    {
+        var baseline = systems.SingleOrDefault(s => s.Name == Baseline);
+        var targets = new List<Target>();
+        foreach (var system in systems.Where(s => s.Name != Baseline))
+        {
+            foreach (var operation in new[] { Operations.Create, Operations.Update })
+            {
+                if (system[operation]?.Database is not { } work)
+                    continue;
+                if (baseline?[operation]?.Database is { WalBytes: > 0 } b && work.WalScope == b.WalScope)
+                {
+                    var ratio = Math.Round(work.WalBytes / b.WalBytes, 2);
+                    targets.Add(new($"{operation} WAL per request vs baseline ({system.Name})", "≤ 1.2×",
+                        string.Create(CultureInfo.InvariantCulture, $"{ratio:0.00}× ({work.WalBytes:N0} / {b.WalBytes:N0} B)"), ratio <= 1.2));
+                }
+                targets.Add(work.Statements is { } statements
+                    ? new($"{operation}: statements per request ({system.Name})", "1", Figure(statements), statements <= 1.0)
+                    : new($"{operation}: rows and write transactions per request ({system.Name})", "1 / 1",
+                        $"{Figure(work.RowsWritten)} / {Figure(work.WriteTransactions)} (statements n/a)",
+                        work.RowsWritten <= 1.0 && work.WriteTransactions is <= 1.0));
+            }
+            if (system[Operations.ReadHot]?.Database is { } read)
+            {
+                targets.Add(read.Statements is { } statements
+                    ? new($"hot read: statements per request ({system.Name})", "0", Figure(statements), statements == 0)
+                    : new($"hot read: table scans and rows written per request ({system.Name})", "0 / 0",
+                        $"{Figure(read.TableScans)} / {Figure(read.RowsWritten)} (statements n/a)", read.TableScans == 0 && read.RowsWritten == 0));
+            }
+        }
+        return targets;
+    }
+
+    private static string Figure(double? value) => value?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a";
+
     public string Table()
     {
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"{"system",-18}{"operation",-16}{"req/s",10}{"p50 ms",9}{"p99 ms",9}{"errors",8}{"×baseline",11}{"×pgbench",10}");
+        text.AppendLine(inv, $"{"",-34}{"database work per request (Postgres' count)",-46}{"",2}{"throughput and latency",-36}");
+        text.AppendLine(inv, $"{"system",-18}{"operation",-16}{"WAL B",9}{"stmts",7}{"wr xacts",9}{"rows",7}{"scans",7}{"",7}{"req/s",10}{"p50 ms",9}{"p99 ms",9}{"errors",8}{"×baseline",11}{"×pgbench",10}");
+        void Row(string system, string operation, OperationResult o, Ratio? r)
+        {
+            var w = o.Database;
+            var wal = w is null ? "" : w.WalScope == "schema" ? $"{w.WalBytes:N0}" : $"{w.WalBytes:N0}*";
+            text.AppendLine(inv, $"{system,-18}{operation,-16}{wal,9}{Figure(w?.Statements),7}{Figure(w?.WriteTransactions),9}{Figure(w?.RowsWritten),7}{Figure(w?.TableScans),7}{"",7}{o.Throughput,10:N0}{o.P50Ms,9:0.00}{o.P99Ms,9:0.00}{o.Errors,8}{(r is null ? "" : $"{r.VsBaseline:0.00}×"),11}{(r?.VsPgbench is { } p ? $"{p:0.00}×" : ""),10}");
+        }
         if (Pgbench is { } pg)
-            text.AppendLine(inv, $"{"pgbench",-18}{"insert",-16}{pg.Throughput,10:N0}{pg.P50Ms,9:0.00}{pg.P99Ms,9:0.00}{pg.Errors,8}{"",11}{"",10}");
+            Row("pgbench", "insert", pg, null);
         foreach (var s in Systems)
         {
             foreach (var o in s.Operations)
-            {
-                var r = RatioOf(s.Name, o.Operation);
-                text.AppendLine(inv, $"{s.Name,-18}{o.Operation,-16}{o.Throughput,10:N0}{o.P50Ms,9:0.00}{o.P99Ms,9:0.00}{o.Errors,8}{(r is null ? "" : $"{r.VsBaseline:0.00}×"),11}{(r?.VsPgbench is { } p ? $"{p:0.00}×" : ""),10}");
-            }
+                Row(s.Name, o.Operation, o, RatioOf(s.Name, o.Operation));
         }
+        if (Systems.Concat(Pgbench is null ? [] : [new SystemResult("pgbench", "", [Pgbench])]).SelectMany(s => s.Operations).Any(o => o.Database?.WalScope == "cluster"))
+            text.AppendLine("* WAL of the whole server (pg_walinspect unavailable): other databases' writes count too.");
         text.AppendLine();
         text.AppendLine(inv, $"{"target",-58}{"goal",-8}{"measured",-34}");
         foreach (var t in Targets)

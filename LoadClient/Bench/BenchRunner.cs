@@ -52,14 +52,17 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 
         var one = new ClusterSpec(1, 1, "graceful", options.ConnectionString);
         await cluster.MigrateAsync(one, cancellationToken);
+        await using var probe = await DatabaseWorkProbe.CreateAsync(options.ConnectionString, cancellationToken);
 
         OperationResult? pgbench = null;
         if (options.Systems.Contains("pgbench"))
         {
             output.WriteLine(Step($"pgbench: single-row insert into a copy of orders, {options.Concurrency} clients, {options.SecondsPerOperation} s"));
+            var before = await probe.SampleAsync(cancellationToken);
             pgbench = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.SecondsPerOperation),
                 Path.Combine(options.OutDir, "pgbench"), cancellationToken);
-            output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms");
+            pgbench = pgbench with { Sent = pgbench.Requests, Database = await probe.WorkAsync(before, await probe.SampleAsync(cancellationToken), pgbench.Requests, cancellationToken) };
+            output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms   {Work(pgbench.Database)}");
         }
 
         var systems = new List<SystemResult>();
@@ -70,7 +73,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             {
                 await cluster.StartBaselineAsync(0, one, cancellationToken);
                 await cluster.StartHaproxyAsync(one, cancellationToken);
-            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, runId, cancellationToken)));
+            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, cancellationToken)));
         }
 
         SiloShutdown? shutdown = null;
@@ -79,7 +82,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
             {
-                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, runId, cancellationToken);
+                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, probe, runId, cancellationToken);
                 if (options.Activations > 0)
                     shutdown = await TimeSiloShutdownAsync(cluster, options, runId, cancellationToken);
                 return result;
@@ -91,7 +94,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
             var two = one with { Silos = 2 };
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken),
-                () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, runId, cancellationToken)));
+                () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, cancellationToken)));
         }
 
         ScaleDownLatency? scaleDown = null;
@@ -114,7 +117,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             new Machine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
             new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents),
             pgbench, systems, ratios, shutdown, scaleDown,
-            BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems)));
+            [.. BenchReport.DatabaseTargetsOf(systems), .. BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems))]);
         await report.WriteAsync(options.OutDir);
         output.WriteLine();
         output.WriteLine(report.Table());
@@ -136,7 +139,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     }
 
     /// <summary>The operations, one after another, against whatever listens behind HAProxy.</summary>
-    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, string runId, CancellationToken cancellationToken)
+    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
         var prefix = $"bench-{runId}-{name}";
@@ -161,11 +164,17 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         foreach (var (operation, request) in plan)
             await ClosedLoop.RunAsync(operation, http, options.Concurrency, TimeSpan.FromSeconds(options.WarmupSeconds), TimeSpan.Zero, request, cancellationToken);
         var results = new List<OperationResult>();
+        // The samples bracket each whole run, settle time included, and so does the request count;
+        // one operation's closing sample opens the next.
+        var before = await probe.SampleAsync(cancellationToken);
         foreach (var (operation, request) in plan)
         {
             var result = await ClosedLoop.RunAsync(operation, http, options.Concurrency,
                 Settle, TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
-            output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}");
+            var after = await probe.SampleAsync(cancellationToken);
+            result = result with { Database = await probe.WorkAsync(before, after, result.Sent, cancellationToken) };
+            before = after;
+            output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Work(result.Database)}");
             results.Add(result);
         }
         return new SystemResult(name, description, results);
@@ -223,6 +232,9 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         return doc.RootElement.GetProperty("id").GetString()!;
     }
+
+    private static string Work(DatabaseWork? work) => work is null ? "" :
+        string.Create(CultureInfo.InvariantCulture, $"WAL {work.WalBytes:N0} B ({work.WalScope})   rows {work.RowsWritten:0.##}   write xacts {work.WriteTransactions?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a"}   statements {work.Statements?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a"}   scans {work.TableScans:0.##} per request");
 
     private static HttpRequestMessage Json(HttpMethod method, string path, string body) =>
         new(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };

@@ -6,6 +6,12 @@ namespace Orderly.LoadClient.Bench;
 /// <summary>Throughput and latency of one operation against one system.</summary>
 public sealed record OperationResult(string Operation, long Requests, long Errors, double Seconds, double Throughput, double P50Ms, double P99Ms)
 {
+    /// <summary>Every request answered during the run, the unrecorded settle time included: what database work is divided by.</summary>
+    public long Sent { get; init; }
+
+    /// <summary>Postgres' own count of the work per request; null when the bench did not measure it.</summary>
+    public DatabaseWork? Database { get; init; }
+
     public static OperationResult From(string operation, HistogramBase latencyMicros, long errors, double seconds) => new(
         operation, latencyMicros.TotalCount + errors, errors, Math.Round(seconds, 2),
         Math.Round(latencyMicros.TotalCount / seconds, 1),
@@ -31,6 +37,7 @@ public static class ClosedLoop
         var end = warmup + measured;
         var histograms = new LongHistogram[workers];
         var errors = new long[workers];
+        var sent = new long[workers];
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
             var latency = histograms[w] = new LongHistogram(1, 60_000_000, 3);
@@ -49,6 +56,7 @@ public static class ClosedLoop
                 {
                     ok = false;
                 }
+                sent[w]++;
                 if (!record)
                     continue;
                 if (ok)
@@ -60,6 +68,6 @@ public static class ClosedLoop
         var total = new LongHistogram(1, 60_000_000, 3);
         foreach (var h in histograms)
             total.Add(h);
-        return OperationResult.From(operation, total, errors.Sum(), Math.Max(measured.TotalSeconds, 1e-3));
+        return OperationResult.From(operation, total, errors.Sum(), Math.Max(measured.TotalSeconds, 1e-3)) with { Sent = sent.Sum() };
     }
 }

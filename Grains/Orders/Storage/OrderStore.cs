@@ -11,7 +11,7 @@ namespace Orderly.Grains.Orders.Storage;
 /// with insert-if-absent and no read before it (one statement); and <see cref="State"/> only ever
 /// holds what storage has acknowledged.
 /// </summary>
-public sealed class OrderStore(IGrainContext grain, IGrainStorage storage)
+public sealed class OrderStore(IGrainContext grain, IGrainStorage storage, OrderStoreMetrics metrics)
 {
     /// <summary>The grain storage provider holding orders (the silo registers it under this name).</summary>
     public const string StorageName = "orders";
@@ -72,11 +72,42 @@ public sealed class OrderStore(IGrainContext grain, IGrainStorage storage)
         Acknowledged(attempt);
     }
 
+    /// <summary>True when this activation started from state handed over by a silo that was leaving.</summary>
+    public bool ArrivedWarm { get; private set; }
+
+    /// <summary>
+    /// Carries the acknowledged state and its ETag to the activation that takes over (the silo is
+    /// leaving). Only loaded state goes: an activation that never read has nothing durable to carry
+    /// and reads on first use as always. <see cref="State"/> never holds an unacknowledged write, so
+    /// what travels is exactly what storage holds.
+    /// </summary>
+    public void Dehydrate(IDehydrationContext migration)
+    {
+        if (!IsLoaded)
+            return;
+        migration.TryAddValue(MigratedState, _stored.State);
+        migration.TryAddValue(MigratedEtag, _stored.ETag);
+    }
+
+    public void Rehydrate(IRehydrationContext migration)
+    {
+        if (!migration.TryGetValue(MigratedState, out OrderState? state) || state is null
+            || !migration.TryGetValue(MigratedEtag, out string? etag))
+            return;
+        Acknowledged(new GrainState<OrderState>(state) { ETag = etag, RecordExists = etag is not null });
+        ArrivedWarm = true;
+        metrics.Warm();
+    }
+
+    private const string MigratedState = "orderly.order.state";
+    private const string MigratedEtag = "orderly.order.etag";
+
     private async Task ReadAsync()
     {
         var read = new GrainState<OrderState>(new OrderState());
         try
         {
+            metrics.Read();
             await storage.ReadStateAsync(StateName, grain.GrainId, read);
         }
         finally
@@ -100,8 +131,12 @@ public sealed class OrderStore(IGrainContext grain, IGrainStorage storage)
         grain.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "order write failed; state reloads from storage"));
 
     /// <summary>Per activation: the grain asks for one in its constructor, like <c>[PersistentState]</c>.</summary>
-    public static IServiceCollection Register(IServiceCollection services) =>
-        services.AddScoped(sp => new OrderStore(
+    public static IServiceCollection Register(IServiceCollection services)
+    {
+        services.AddSingleton<OrderStoreMetrics>();
+        return services.AddScoped(sp => new OrderStore(
             sp.GetRequiredService<IGrainContextAccessor>().GrainContext,
-            sp.GetRequiredKeyedService<IGrainStorage>(StorageName)));
+            sp.GetRequiredKeyedService<IGrainStorage>(StorageName),
+            sp.GetRequiredService<OrderStoreMetrics>()));
+    }
 }
