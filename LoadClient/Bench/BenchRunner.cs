@@ -83,8 +83,9 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
             {
                 var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, probe, runId, cancellationToken);
-                if (options.Activations > 0)
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, cancellationToken);
+                // With a second silo the stop is timed there instead, where orders have somewhere to go.
+                if (options.Activations > 0 && !options.Systems.Contains("orderly-2"))
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: null, cancellationToken);
                 return result;
             }));
         }
@@ -93,8 +94,13 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         {
             output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
             var two = one with { Silos = 2 };
-            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken),
-                () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, cancellationToken)));
+            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken), async () =>
+            {
+                var result = await MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, cancellationToken);
+                if (options.Activations > 0)
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: 1, cancellationToken);
+                return result;
+            }));
         }
 
         ScaleDownLatency? scaleDown = null;
@@ -181,13 +187,15 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     }
 
     /// <summary>
-    /// Fills the only silo up to the wanted number of activations (orders it holds in memory), then
-    /// sends SIGTERM and times the graceful stop until the process has exited.
+    /// Fills silo-0 up to the wanted number of activations (orders it holds in memory), then sends
+    /// SIGTERM and times the graceful stop until the process has exited. With a <paramref name="survivor"/>
+    /// silo, counts the orders that arrived there warm (its orderly_orders_arrived_warm_total).
     /// </summary>
-    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, CancellationToken cancellationToken)
+    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, int? survivor, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
         var metricsUrl = new Uri(ClusterLayout.SiloManagementUrl(0), "/metrics");
+        Uri? survivorMetrics = survivor is { } s ? new Uri(ClusterLayout.SiloManagementUrl(s), "/metrics") : null;
         var activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
         var placed = 0;
         while (activations < options.Activations)
@@ -199,6 +207,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
             output.WriteLine($"    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
         }
+        var warmBefore = survivorMetrics is null ? 0 : await CounterAsync(http, survivorMetrics, ArrivedWarmCounter(), cancellationToken);
         var silo = cluster.Started[ClusterLayout.SiloName(0)];
         var clock = Stopwatch.StartNew();
         silo.Signal(UnixSignal.Term);
@@ -206,9 +215,20 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var seconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
         if (exited)
             silo.ForgetPidFile();
-        output.WriteLine($"    silo-0 with {activations:N0} activations: SIGTERM to exit in {seconds:0.00} s{(exited ? $" (exit {silo.ExitCode})" : ", still running after 60 s")}");
-        return new SiloShutdown(activations, exited ? seconds : -1, exited ? silo.ExitCode : null);
+        long? warm = survivorMetrics is null ? null : await CounterAsync(http, survivorMetrics, ArrivedWarmCounter(), cancellationToken) - warmBefore;
+        output.WriteLine($"    silo-0 with {activations:N0} activations: SIGTERM to exit in {seconds:0.00} s{(exited ? $" (exit {silo.ExitCode})" : ", still running after 60 s")}"
+            + (warm is { } w ? $"; {w:N0} arrived warm on silo-{survivor}" : ""));
+        return new SiloShutdown(activations, exited ? seconds : -1, exited ? silo.ExitCode : null, warm);
     }
+
+    private static async Task<long> CounterAsync(HttpClient http, Uri metricsUrl, Regex counter, CancellationToken cancellationToken)
+    {
+        var match = counter.Match(await http.GetStringAsync(metricsUrl, cancellationToken));
+        return match.Success ? (long)double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    [GeneratedRegex(@"^orderly_orders_arrived_warm_total(?:\{[^}]*\})?\s+([0-9.eE+]+)", RegexOptions.Multiline)]
+    private static partial Regex ArrivedWarmCounter();
 
     /// <summary>Grain activations the silo reports on /metrics (Orleans' catalog gauge).</summary>
     private static async Task<long> ActivationsAsync(HttpClient http, Uri metricsUrl, CancellationToken cancellationToken)

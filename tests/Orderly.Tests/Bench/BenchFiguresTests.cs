@@ -77,6 +77,17 @@ public sealed class BenchFiguresTests
     }
 
     [Fact]
+    public void A_silo_stop_with_a_survivor_is_judged_on_orders_handed_over_warm_and_ten_seconds()
+    {
+        var none = Array.Empty<Ratio>();
+        Target Judge(long warm, double seconds) => BenchReport.TargetsOf(none, new SiloShutdown(10_000, seconds, 0, warm), null, 10_000).Single();
+        Assert.True(Judge(9_500, 10).Met);
+        Assert.False(Judge(9_499, 1).Met);
+        Assert.False(Judge(10_000, 10.01).Met);
+        Assert.Equal("95.0% warm (9,500 of 10,000), 10.00 s", Judge(9_500, 10).Measured);
+    }
+
+    [Fact]
     public void Without_a_baseline_there_are_no_ratios()
     {
         Assert.Empty(BenchReport.RatiosOf(Op("insert", 1000), [System("orderly-1-silo", 1, 1)]));
