@@ -50,6 +50,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var step = 0;
         string Step(string what) => $"[{++step}/{steps}] {what}";
 
+        options = options with { ConnectionString = await OwnSchemaAsync(options.ConnectionString, cancellationToken) };
         var one = new ClusterSpec(1, 1, "graceful", options.ConnectionString);
         await cluster.MigrateAsync(one, cancellationToken);
         await using var probe = await DatabaseWorkProbe.CreateAsync(options.ConnectionString, cancellationToken);
@@ -131,6 +132,22 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         return report;
     }
 
+    /// <summary>
+    /// The bench works in a schema of its own (orderly_bench, unless the connection string names one),
+    /// so the per-request database figures count its own tables only, whatever else uses the database.
+    /// </summary>
+    private static async Task<string> OwnSchemaAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!string.IsNullOrEmpty(builder.SearchPath))
+            return connectionString;
+        await using (var db = Npgsql.NpgsqlDataSource.Create(connectionString))
+        await using (var create = db.CreateCommand("CREATE SCHEMA IF NOT EXISTS orderly_bench"))
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        builder.SearchPath = "orderly_bench";
+        return builder.ConnectionString;
+    }
+
     private static async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
     {
         try
@@ -200,7 +217,8 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var placed = 0;
         while (activations < options.Activations)
         {
-            var batch = (int)Math.Min(1000, options.Activations - activations);
+            // With two silos about half of each batch lands on silo-0.
+            var batch = (int)Math.Clamp(options.Activations - activations, 200, 1000);
             await Parallel.ForEachAsync(Enumerable.Range(placed, batch), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
                 async (i, ct) => await PlaceAsync(http, $"bench-{runId}-fill-{i}", ct));
             placed += batch;

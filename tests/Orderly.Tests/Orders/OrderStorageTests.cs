@@ -25,6 +25,25 @@ public sealed partial class OrderStorageTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public void Applied_commands_are_stored_as_short_strings_and_the_earlier_object_form_still_reads()
+    {
+        var state = new OrderState
+        {
+            Id = Guid.NewGuid(), Version = 40, CustomerId = "c",
+            RecentCommands = [.. Enumerable.Range(9, 32).Select(v => new AppliedCommand(Guid.NewGuid(), v))],
+        };
+        var json = JsonSerializer.Serialize(state, OrderStateJson.Default.OrderState);
+        var back = JsonSerializer.Deserialize(json, OrderStateJson.Default.OrderState)!;
+        Assert.Equal(state.RecentCommands.ToArray(), back.RecentCommands.ToArray());
+        var commands = JsonDocument.Parse(json).RootElement.GetProperty("recentCommands");
+        Assert.All(commands.EnumerateArray(), c => Assert.InRange(c.GetString()!.Length, 24, 26));
+
+        var earlier = """{"id":"01a20fe8-0000-7000-8000-000000000001","version":2,"recentCommands":[{"commandId":"0b9a1c36-5b1e-4a57-9c43-1f0e6a1c2b3d","version":2}]}""";
+        var read = JsonSerializer.Deserialize(earlier, OrderStateJson.Default.OrderState)!;
+        Assert.Equal([new AppliedCommand(Guid.Parse("0b9a1c36-5b1e-4a57-9c43-1f0e6a1c2b3d"), 2)], read.RecentCommands.ToArray());
+    }
+
+    [Fact]
     public async Task Grain_keys_map_to_order_ids_the_way_the_storage_provider_splits_them()
     {
         var ids = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? Guid.NewGuid() : Guid.CreateVersion7()).Append(Guid.Empty).Append(Guid.AllBitsSet);
