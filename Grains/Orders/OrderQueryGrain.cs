@@ -15,7 +15,7 @@ namespace Orderly.Grains.Orders;
 public sealed class OrderQueryGrain(NpgsqlDataSource db) : Grain, IOrderQueryGrain
 {
     private const string Sql = """
-        SELECT doc FROM orders
+        SELECT doc, id FROM orders
         WHERE created_day = @day
           AND (@after_at::timestamptz IS NULL OR (created_at, id) > (@after_at, @after_id))
         ORDER BY created_at, id
@@ -43,6 +43,7 @@ public sealed class OrderQueryGrain(NpgsqlDataSource db) : Grain, IOrderQueryGra
             var doc = reader.GetFieldValue<string>(0);
             var order = JsonSerializer.Deserialize(doc, OrderStateJson.Default.OrderState)
                 ?? throw new InvalidDataException("orders.doc holds JSON null");
+            order.Id = reader.GetGuid(1);
             orders.Add(order.ToSnapshot());
         }
         var page = orders.ToImmutable();

@@ -58,11 +58,12 @@ public static class BenchPage
             }
         }
         html.Append("</tbody></table>");
-        html.Append("<h2>WAL bytes per request (lower is better)</h2>").Append(Bars(systems, o => o.Database?.WalBytes ?? 0, "0"));
-
         html.Append("<div>");
         for (var i = 0; i < systems.Count; i++)
             html.Append(CultureInfo.InvariantCulture, $"<span class=\"sw\" style=\"background:{Colors[i % Colors.Length]}\"></span>{Enc(systems[i].Name)}");
+        html.Append("</div><div class=\"grid\">");
+        html.Append("<div><h2>WAL bytes per request (lower is better)</h2>").Append(Bars(systems, o => o.Database?.WalBytes ?? 0, "0")).Append("</div>");
+        html.Append("<div><h2>Rows written per request (lower is better)</h2>").Append(Bars(systems, o => o.Database?.RowsWritten ?? 0, "0.##")).Append("</div>");
         html.Append("</div><div class=\"grid\">");
         html.Append("<div><h2>Throughput (requests/s, higher is better)</h2>").Append(Bars(systems, o => o.Throughput, "0")).Append("</div>");
         html.Append("<div><h2>p99 latency (ms, lower is better)</h2>").Append(Bars(systems, o => o.P99Ms, "0.0")).Append("</div>");

@@ -11,7 +11,8 @@ namespace Orderly.Grains.Orders.Storage;
 [GenerateSerializer, Alias("Orderly.OrderState")]
 public sealed class OrderState
 {
-    [Id(0)] public Guid Id { get; set; }
+    /// <summary>The grain key. Not in the stored document: the row's primary key holds it (no key twice per row version).</summary>
+    [Id(0), JsonIgnore] public Guid Id { get; set; }
     [Id(1), JsonPropertyName(OrderJsonNames.Status)] public OrderStatus Status { get; set; }
     [Id(2), JsonPropertyName(OrderJsonNames.CustomerId)] public string CustomerId { get; set; } = "";
     [Id(3)] public ImmutableArray<OrderLine> Items { get; set; } = [];

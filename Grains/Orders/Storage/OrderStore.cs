@@ -114,6 +114,8 @@ public sealed class OrderStore(IGrainContext grain, IGrainStorage storage, Order
         {
             _loading = null;
         }
+        // The document does not hold the key; the row (and so this grain) does.
+        read.State!.Id = grain.GrainId.GetGuidKey(out _);
         Acknowledged(read);
     }
 

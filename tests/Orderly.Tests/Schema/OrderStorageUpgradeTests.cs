@@ -37,14 +37,22 @@ public sealed class OrderStorageUpgradeTests : IAsyncLifetime
         // A silo of the previous build: it reads the query texts once, at start, and keeps them.
         var old = GrainClusterFixture.Build(_cs, silos: 1);
         await old.DeployAsync();
+
+        // Orders as the previous build stored them: through the version-2 write function, in the
+        // previous document shape (the id inside, applied commands as objects).
         var orders = new List<OrderSnapshot>();
         for (var i = 0; i < 6; i++)
         {
-            var grain = old.Client.GetGrain<IOrderGrain>(OrderIds.New());
-            var placed = (await grain.Place(new PlaceOrder(Guid.NewGuid(), $"c-{i}", [new OrderLine("SKU-1", i + 1)], "1 Main St", $"k-{i}"))).Order;
+            var now = DateTimeOffset.UtcNow;
+            var at = now.AddTicks(-(now.Ticks % 10));   // Postgres keeps microseconds
+            var order = new OrderSnapshot(OrderIds.New(), OrderStatus.Placed, $"c-{i}", [new OrderLine("SKU-1", i + 1)], "1 Main St", at, at, 1, $"k-{i}");
+            Assert.Equal(1, await WriteOldShape(old.Options.ServiceId, order, null));
             if (i % 2 == 1)
-                placed = (await grain.ChangeStatus(new ChangeStatus(Guid.NewGuid(), OrderStatus.Packed, null))).Order!;
-            orders.Add(placed);
+            {
+                order = order with { Status = OrderStatus.Packed, Version = 2, UpdatedAt = at.AddSeconds(1) };
+                Assert.Equal(2, await WriteOldShape(old.Options.ServiceId, order, 1));
+            }
+            orders.Add(order);
         }
         Assert.Equal(6, await Scalar<long>("SELECT count(*) FROM orleansstorage WHERE graintypestring = 'order'"));
 
@@ -89,6 +97,25 @@ public sealed class OrderStorageUpgradeTests : IAsyncLifetime
         {
             await current.DisposeAsync();
         }
+    }
+
+    private async Task<int> WriteOldShape(string serviceId, OrderSnapshot order, int? expected)
+    {
+        var commands = string.Join(",", Enumerable.Range(1, order.Version).Select(v => $$"""{"commandId":"{{Guid.NewGuid()}}","version":{{v}}}"""));
+        var doc = $$"""
+            {"id":"{{order.Id}}","status":"{{order.Status.ToString().ToLowerInvariant()}}","customerId":"{{order.CustomerId}}",
+             "items":[{"sku":"{{order.Items[0].Sku}}","quantity":{{order.Items[0].Quantity}}}],"deliveryAddress":"{{order.DeliveryAddress}}",
+             "createdAt":"{{order.CreatedAt:O}}","updatedAt":"{{order.UpdatedAt:O}}","version":{{order.Version}},
+             "idempotencyKey":"{{order.IdempotencyKey}}","placedBy":"{{Guid.NewGuid()}}","recentCommands":[{{commands}}]}
+            """;
+        var key = order.Id.ToByteArray();   // how the ADO.NET provider splits a Guid key
+        await using var command = _db.CreateCommand("SELECT orderly_write_state(0, @n0, @n1, 0, 'order', NULL, @service, @expected, convert_to(@doc, 'UTF8'))");
+        command.Parameters.AddWithValue("n0", BitConverter.ToInt64(key, 0));
+        command.Parameters.AddWithValue("n1", BitConverter.ToInt64(key, 8));
+        command.Parameters.AddWithValue("service", serviceId);
+        command.Parameters.Add(new NpgsqlParameter<int?>("expected", expected));
+        command.Parameters.AddWithValue("doc", doc);
+        return (int)(await command.ExecuteScalarAsync())!;
     }
 
     private Task<string> Fingerprint() => Scalar<string>("""
