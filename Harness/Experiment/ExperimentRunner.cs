@@ -24,7 +24,7 @@ public sealed record ExperimentOptions
 /// same scale-down schedule, then verification of every acknowledged order, then the files of
 /// DESIGN.md ("The experiment and its outputs") and the report.
 /// </summary>
-public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
+public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter output)
 {
     public async Task<IReadOnlyList<Summary>> RunAsync(ExperimentOptions options, CancellationToken cancellationToken)
     {
@@ -64,7 +64,7 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
             await using var sessions = new SessionLoad(load, metrics);
             var emulator = new KubeEmulator(cluster, spec, timings, metrics);
             var loadTask = sessions.RunAsync(duration, cancellationToken);
-            var eventsTask = RunEventsAsync(schedule, emulator, metrics, cancellationToken);
+            var eventsTask = RunEventsAsync(schedule, emulator, metrics, options.Silos, cancellationToken);
             var progressTask = ProgressAsync(profile, metrics, sessions, emulator, duration, loadTask);
             await loadTask;
             var windows = await eventsTask;
@@ -84,18 +84,50 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
         }
     }
 
-    private static async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, int silos, CancellationToken cancellationToken)
     {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var windows = new List<EventWindow>();
         foreach (var e in schedule.Events)
         {
             await Until(metrics, e.AtSeconds, cancellationToken);
+            var readsBefore = e.Tier == Tier.Silo ? await StorageReadsAsync(http, silos, cancellationToken) : null;
             var down = emulator.ScaleDownAsync(e);
             await Until(metrics, e.UpAtSeconds, cancellationToken);
-            windows.Add(await down);
+            var window = await down;
+            if (readsBefore is not null)
+            {
+                // Only silos answering both times count: the one that left took its own counter with it.
+                var readsAfter = await StorageReadsAsync(http, silos, cancellationToken);
+                window = window with { ReadBack = readsAfter.Where(a => readsBefore.ContainsKey(a.Key)).Sum(a => Math.Max(0, a.Value - readsBefore[a.Key])) };
+            }
+            windows.Add(window);
             await emulator.ScaleUpAsync(e.Tier, cancellationToken);
         }
         return windows;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^orderly_orders_storage_reads_total(?:\{[^}]*\})?\s+([0-9.eE+]+)", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex StorageReadsCounter();
+
+    /// <summary>Each reachable silo's orderly_orders_storage_reads_total, by silo index.</summary>
+    private static async Task<Dictionary<int, long>> StorageReadsAsync(HttpClient http, int silos, CancellationToken cancellationToken)
+    {
+        var reads = new Dictionary<int, long>();
+        for (var i = 0; i < silos; i++)
+        {
+            try
+            {
+                var text = await http.GetStringAsync(new Uri(ClusterLayout.SiloManagementUrl(i), "/metrics"), cancellationToken);
+                var match = StorageReadsCounter().Match(text);
+                reads[i] = match.Success ? (long)double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not running (the one leaving, or one not yet back): not counted.
+            }
+        }
+        return reads;
     }
 
     private static async Task Until(RunMetrics metrics, double seconds, CancellationToken cancellationToken)

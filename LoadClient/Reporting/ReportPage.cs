@@ -80,7 +80,7 @@ public static class ReportPage
             html.Append(Chart(timeline, s.Events, maxSecond, maxP99, [("#9a6700", t => t.P99Ms, false)]));
             html.Append("<ul class=\"events\">");
             foreach (var e in s.Events)
-                html.Append(CultureInfo.InvariantCulture, $"<li>#{e.Number} {Enc(e.Pod)} terminating at {e.StartSeconds:0.0}s, gone at {e.EndSeconds:0.0}s ({Enc(e.Outcome)}{(e.Tier == Tier.Gateway ? string.Create(CultureInfo.InvariantCulture, $", deregistered from the load balancer after {e.DeregistrationLagSeconds:0.0}s") : ", not behind the load balancer")})</li>");
+                html.Append(CultureInfo.InvariantCulture, $"<li>#{e.Number} {Enc(e.Pod)} terminating at {e.StartSeconds:0.0}s, gone at {e.EndSeconds:0.0}s ({Enc(e.Outcome)}{(e.Tier == Tier.Gateway ? string.Create(CultureInfo.InvariantCulture, $", deregistered from the load balancer after {e.DeregistrationLagSeconds:0.0}s") : ", not behind the load balancer")}{(e.ReadBack is { } readBack ? string.Create(CultureInfo.InvariantCulture, $"; {readBack:N0} orders read back from storage by the silos that stayed") : "")})</li>");
             html.Append("</ul></div>");
         }
         html.Append("</div>");

@@ -92,9 +92,10 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task<string> StoredStateFingerprintAsync()
     {
         await using var command = Db.CreateCommand("""
-            SELECT (SELECT count(*) FROM orleansstorage) || ':' ||
-                   coalesce((SELECT md5(string_agg(payload::text || version, ',' ORDER BY grainidn0, grainidn1)) FROM orleansstorage), '') || ':' ||
-                   coalesce((SELECT md5(string_agg(doc::text, ',' ORDER BY id)) FROM orders), '')
+            SELECT (SELECT count(*) FROM orleans_grain_state) || ':' ||
+                   coalesce((SELECT md5(string_agg(payload::text || version, ',' ORDER BY grainidn0, grainidn1)) FROM orleans_grain_state), '') || ':' ||
+                   (SELECT count(*) FROM orders) || ':' ||
+                   coalesce((SELECT md5(string_agg(doc::text || version, ',' ORDER BY id)) FROM orders), '')
             """);
         return (string)(await command.ExecuteScalarAsync())!;
     }
