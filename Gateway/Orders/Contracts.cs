@@ -3,7 +3,7 @@ using Orderly.Grains.Orders;
 
 namespace Orderly.Gateway.Orders;
 
-// The HTTP contract (DESIGN.md "HTTP API"). Separate from grain types so either can change alone.
+// The HTTP contract (docs/api.md). Separate from grain types so either can change alone.
 // Unknown and repeated JSON fields, nulls where a value is required, and wrong JSON types are rejected
 // by the serializer settings in OrderApi; the limits below by the built-in validation. Every string
 // is [PlainText]: no control characters or unpaired surrogates (Grains.Abstractions OrderText).

@@ -87,7 +87,7 @@ public static class HaproxyConfig
 /// <summary>Where HAProxy listens and where it finds gateway i's public port.</summary>
 public sealed record HaproxyEndpoints(int FrontEndPort, int StatsPort, Func<int, int> GatewayPort, string Socket)
 {
-    /// <summary>The local cluster's fixed ports (DESIGN.md): 8080, 8404, gateways on 5100 + i.</summary>
+    /// <summary>The local cluster's fixed ports (docs/architecture.md): 8080, 8404, gateways on 5100 + i.</summary>
     public static HaproxyEndpoints Local(ClusterLayout layout) =>
         new(ClusterLayout.HaproxyPort, ClusterLayout.HaproxyStatsPort, ClusterLayout.GatewayPort, layout.HaproxySocket);
 }

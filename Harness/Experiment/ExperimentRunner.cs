@@ -22,7 +22,7 @@ public sealed record ExperimentOptions
 /// <summary>
 /// The scale-down experiment: for each profile, a fresh local cluster, the same sine-wave load and the
 /// same scale-down schedule, then verification of every acknowledged order, then the files of
-/// DESIGN.md ("The experiment and its outputs") and the report.
+/// docs/experiment.md ("Files") and the report.
 /// </summary>
 public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter output)
 {

@@ -9,7 +9,7 @@ namespace Orderly.LoadClient.Reporting;
 
 public sealed record LatencySummary(double P50, double P90, double P99, double Max);
 
-/// <summary>DIR/&lt;profile&gt;/summary.json — the contract of DESIGN.md, plus the events and settings behind the numbers.</summary>
+/// <summary>DIR/&lt;profile&gt;/summary.json — the contract of docs/experiment.md, plus the events and settings behind the numbers.</summary>
 public sealed record Summary(
     string Profile,
     int Sessions,

@@ -161,15 +161,18 @@ public sealed record BenchReport(
 
     public string Table()
     {
-        var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        text.AppendLine(inv, $"{"",-34}{"database work per request (Postgres' count)",-46}{"",2}{"throughput and latency",-36}");
-        text.AppendLine(inv, $"{"system",-18}{"operation",-16}{"WAL B",9}{"stmts",7}{"wr xacts",9}{"rows",7}{"scans",7}{"",7}{"req/s",10}{"p50 ms",9}{"p99 ms",9}{"errors",8}{"×baseline",11}{"×pgbench",10}");
+        var text = new StringBuilder();
+        text.AppendLine("Database work per request (Postgres' own count), then throughput and latency:");
+        var figures = new TextTable("system", "operation", ">WAL B", ">stmts", ">wr xacts", ">rows", ">scans",
+            ">req/s", ">p50 ms", ">p99 ms", ">errors", ">×baseline", ">×pgbench");
         void Row(string system, string operation, OperationResult o, Ratio? r)
         {
             var w = o.Database;
-            var wal = w is null ? "" : w.WalScope == "schema" ? $"{w.WalBytes:N0}" : $"{w.WalBytes:N0}*";
-            text.AppendLine(inv, $"{system,-18}{operation,-16}{wal,9}{Figure(w?.Statements),7}{Figure(w?.WriteTransactions),9}{Figure(w?.RowsWritten),7}{Figure(w?.TableScans),7}{"",7}{o.Throughput,10:N0}{o.P50Ms,9:0.00}{o.P99Ms,9:0.00}{o.Errors,8}{(r is null ? "" : $"{r.VsBaseline:0.00}×"),11}{(r?.VsPgbench is { } p ? $"{p:0.00}×" : ""),10}");
+            var wal = w is null ? "" : w.WalScope == "schema" ? w.WalBytes.ToString("N0", inv) : w.WalBytes.ToString("N0", inv) + "*";
+            figures.Add(system, operation, wal, Figure(w?.Statements), Figure(w?.WriteTransactions), Figure(w?.RowsWritten), Figure(w?.TableScans),
+                o.Throughput.ToString("N0", inv), o.P50Ms.ToString("0.00", inv), o.P99Ms.ToString("0.00", inv), o.Errors.ToString(inv),
+                r is null ? "" : r.VsBaseline.ToString("0.00", inv) + "×", r?.VsPgbench is { } p ? p.ToString("0.00", inv) + "×" : "");
         }
         if (Pgbench is { } pg)
             Row("pgbench", "insert", pg, null);
@@ -178,13 +181,14 @@ public sealed record BenchReport(
             foreach (var o in s.Operations)
                 Row(s.Name, o.Operation, o, RatioOf(s.Name, o.Operation));
         }
+        text.Append(figures);
         if (Systems.Concat(Pgbench is null ? [] : [new SystemResult("pgbench", "", [Pgbench])]).SelectMany(s => s.Operations).Any(o => o.Database?.WalScope == "cluster"))
             text.AppendLine("* WAL of the whole server (pg_walinspect unavailable): other databases' writes count too.");
         text.AppendLine();
-        text.AppendLine(inv, $"{"target",-58}{"goal",-8}{"measured",-34}");
+        var targets = new TextTable("target", "goal", "measured", "");
         foreach (var t in Targets)
-            text.AppendLine(inv, $"{t.Name,-58}{t.Goal,-8}{t.Measured,-34}{(t.Met ? "met" : "MISSED")}");
-        return text.ToString();
+            targets.Add(t.Name, t.Goal, t.Measured, t.Met ? "met" : "MISSED");
+        return text.Append(targets).ToString();
     }
 
     public async Task WriteAsync(string dir)

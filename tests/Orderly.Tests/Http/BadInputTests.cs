@@ -6,7 +6,7 @@ using Orderly.Tests.Infrastructure;
 namespace Orderly.Tests.Http;
 
 /// <summary>
-/// Every kind of bad input named in DESIGN.md gets a 4xx problem document, never a 5xx, and leaves
+/// Every kind of bad input named in docs/api.md gets a 4xx problem document, never a 5xx, and leaves
 /// stored state exactly as it was. "{order}" in a path is an existing order.
 /// </summary>
 [Collection(GatewayCollection.Name)]

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Orderly.Tests.Kubernetes;
 
 /// <summary>
-/// DESIGN.md's invariants, checked on rendered manifests with their actual numbers. Returns every
+/// The invariants of docs/shutdown.md, checked on rendered manifests with their actual numbers. Returns every
 /// violation found (an empty list means the overlay keeps them all).
 /// </summary>
 public static class Invariants

@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace Orderly.Tests.Kubernetes;
 
-/// <summary>The manifests a platform team applies: rendered, parsed strictly, and held to DESIGN.md's invariants.</summary>
+/// <summary>The manifests a platform team applies: rendered, parsed strictly, and held to the invariants of docs/shutdown.md.</summary>
 public sealed class ManifestTests(ITestOutputHelper output)
 {
     private static readonly ClusterLimits Limits = ClusterLimits.Read(Path.Combine(Manifests.K8sDir, "cluster"));
