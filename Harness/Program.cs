@@ -101,6 +101,5 @@ var root = new RootCommand("Orderly's local harness: cluster runner, scale-down 
 };
 return await root.Parse(args).InvokeAsync();
 
-// A bad ORDERLY_PORT_OFFSET fails every command at once, before anything starts.
 static Task<int> WithCluster(Func<LocalCluster, Task> action) =>
-    Cli.RunAsync(() => ClusterLayout.PortOffset >= 0 ? action(new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out)) : Task.CompletedTask);
+    Cli.RunAsync(() => action(new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out)));

@@ -35,6 +35,8 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
                 }
             }
         }
+        // A bad ORDERLY_PORT_OFFSET fails every command here, before anything starts.
+        _ = PortOffset;
         var configuration = Environment.GetEnvironmentVariable("ORDERLY_CONFIGURATION") is { Length: > 0 } c ? c : "Release";
         return new ClusterLayout(root ?? throw new InvalidOperationException("cannot find the Orderly checkout; set ORDERLY_ROOT"), configuration);
     }
