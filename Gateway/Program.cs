@@ -19,12 +19,13 @@ return await FailFast.RunAsync("gateway", async () =>
     builder.Services.AddOrderApi();
 
     var app = builder.Build();
+    // Operators' port first: /metrics lives there and nowhere on the public port.
+    app.UseManagementListener();
     app.UseDrainingConnectionClose();
     app.UseOrderlyProblems();
     app.UseRequestTimeouts();
     app.MapHealthEndpoints();
     app.MapOrders();
     app.MapOpenApi();
-    app.MapOrderlyMetrics();
     await app.RunAsync();
 });

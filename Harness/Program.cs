@@ -23,7 +23,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     Console.WriteLine($"  OpenAPI                                  {ClusterLayout.FrontEndUrl}openapi/v1.json");
     Console.WriteLine($"  HAProxy stats                            http://127.0.0.1:{ClusterLayout.HaproxyStatsPort}/");
     for (var i = 0; i < spec.Gateways; i++)
-        Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready, metrics: /metrics)");
+        Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
     for (var i = 0; i < spec.Silos; i++)
         Console.WriteLine($"  {ClusterLayout.SiloName(i),-9} {ClusterLayout.SiloManagementUrl(i)}  (health: /health/ready, metrics: /metrics, Orleans Dashboard: {ClusterLayout.SiloManagementUrl(i)}dashboard/)");
     Console.WriteLine($"  logs: {cluster.Layout.LogDir}    stop: ./orderly down");
@@ -125,6 +125,5 @@ var root = new RootCommand("Orderly's local harness: cluster runner, scale-down 
 };
 return await root.Parse(args).InvokeAsync();
 
-// A bad ORDERLY_PORT_OFFSET fails every command at once, before anything starts.
 static Task<int> WithCluster(Func<LocalCluster, Task> action) =>
-    Cli.RunAsync(() => ClusterLayout.PortOffset >= 0 ? action(new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out)) : Task.CompletedTask);
+    Cli.RunAsync(() => action(new LocalCluster(ClusterLayout.FromEnvironment(), Console.Out)));

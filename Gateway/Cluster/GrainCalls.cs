@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
-using Orderly.Gateway.Errors;
 using Orderly.ServiceDefaults.Observability;
 using Orderly.ServiceDefaults.Shutdown;
 using Polly;
@@ -42,9 +41,10 @@ public sealed class GrainCallOptions : IValidatableObject
 }
 
 /// <summary>
-/// Runs grain calls through the resilience pipeline. Graceful: transient cluster failures (a silo
-/// leaving or gone, rejected messages, broken connections, timeouts) are retried within the budget —
-/// safe because every mutating command carries an id the grain remembers. Naive: one attempt.
+/// Runs grain calls through the resilience pipeline. Graceful: transient failures (<see cref="Failures"/>:
+/// a silo leaving or gone, rejected messages, broken connections, timeouts) are retried within the
+/// budget — safe because every mutating command carries an id the grain remembers; a failure no retry
+/// can fix (bad data, a bug) is not retried at all. Naive: one attempt.
 /// </summary>
 public sealed partial class GrainCalls(ResiliencePipelineProvider<string> pipelines, OrderlyMetrics metrics)
 {
@@ -108,7 +108,7 @@ public static class GrainCallsRegistration
                 .AddRetry(new RetryStrategyOptions
                 {
                     ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
-                        && (ProblemHandling.IsTransientClusterFailure(e) || (e is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested))),
+                        && (Failures.IsTransient(e) || (e is OperationCanceledException && !args.Context.CancellationToken.IsCancellationRequested))),
                     MaxRetryAttempts = o.MaxRetries,
                     BackoffType = DelayBackoffType.Exponential,
                     UseJitter = true,

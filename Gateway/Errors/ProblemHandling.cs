@@ -1,16 +1,19 @@
+using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
+using Orderly.Gateway.Cluster;
 using Orderly.Gateway.Hosting;
-using Orleans.Runtime;
 
 namespace Orderly.Gateway.Errors;
 
 /// <summary>
 /// Every error leaves as an RFC 9457 problem document: bad input is a 4xx that says what was wrong,
-/// a cluster that is momentarily unreachable is a 503 with Retry-After, and only a real bug is a 500.
+/// a cluster that is momentarily unreachable is a 503 with Retry-After (<see cref="Failures"/> decides
+/// what is momentary), and anything else is a bug: a 500 whose trace id is in the log next to the exception.
 /// </summary>
-public static class ProblemHandling
+public static partial class ProblemHandling
 {
     public static WebApplication UseOrderlyProblems(this WebApplication app)
     {
@@ -22,23 +25,12 @@ public static class ProblemHandling
     public static IServiceCollection AddOrderlyProblems(this IServiceCollection services)
     {
         services.AddProblemDetails();
-        services.AddExceptionHandler<ExpectedFailureHandler>();
+        services.AddExceptionHandler<FailureHandler>();
         return services;
     }
 
-    /// <summary>
-    /// Failures a retry can fix: a silo left or froze, a connection broke, a call timed out, placement
-    /// or directory registration raced a membership change, the database was briefly away. Every
-    /// mutating command is idempotent, so retrying any of these is safe.
-    /// </summary>
-    /// <remarks>
-    /// OrleansException covers silo-unavailable, message rejections, connection failures, gateway
-    /// too busy, lost write races (InconsistentStateException) and placement/directory errors.
-    /// </remarks>
-    public static bool IsTransientClusterFailure(Exception e) =>
-        e is OrleansException or TimeoutException or Polly.Timeout.TimeoutRejectedException or Npgsql.NpgsqlException;
-
-    private sealed class ExpectedFailureHandler(IProblemDetailsService problems, IOptions<GatewayHostOptions> options) : IExceptionHandler
+    private sealed partial class FailureHandler(
+        IProblemDetailsService problems, IOptions<GatewayHostOptions> options, ILogger<FailureHandler> log) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
         {
@@ -52,16 +44,23 @@ public static class ProblemHandling
                     (bad.StatusCode, "Invalid request", bad.Message),
                 // Canceled without the client going away: Orleans gave up (e.g. placement during a membership change).
                 OperationCanceledException when !http.RequestAborted.IsCancellationRequested =>
-                    (503, "Temporarily unavailable", "The order service is briefly unavailable; retry shortly."),
-                _ when IsTransientClusterFailure(exception) =>
-                    (503, "Temporarily unavailable", "The order service is briefly unavailable; retry shortly."),
-                _ => null,
+                    (503, Unavailable.Title, Unavailable.Detail),
+                // The client went away: nobody reads an answer (the middleware records it as 499).
+                OperationCanceledException => null,
+                _ when Failures.IsTransient(exception) =>
+                    (503, Unavailable.Title, Unavailable.Detail),
+                _ => (500, "Internal error", $"The request failed unexpectedly; it is logged with trace id {TraceId(http)}. Retrying will not help."),
             };
             if (problem is not { } p)
                 return false;
-            http.Response.StatusCode = p.Status;
             if (p.Status == StatusCodes.Status503ServiceUnavailable)
-                http.Response.Headers.RetryAfter = "1";
+            {
+                await Unavailable.WriteAsync(http, p.Detail, exception);
+                return true;
+            }
+            if (p.Status == StatusCodes.Status500InternalServerError)
+                LogUnexpected(log, exception, TraceId(http));
+            http.Response.StatusCode = p.Status;
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {
                 HttpContext = http,
@@ -70,18 +69,33 @@ public static class ProblemHandling
             });
         }
 
-        /// <summary>Says where and roughly why the JSON was refused, without leaking .NET type names.</summary>
+        /// <summary>The id the problem document carries as traceId, so the answer and the log line meet.</summary>
+        private static string TraceId(HttpContext http) => Activity.Current?.Id ?? http.TraceIdentifier;
+
+        /// <summary>
+        /// Says where and why the JSON was refused, from the exception's type and path — never its
+        /// message, which is not a contract and names .NET types. System.Text.Json raises one type for
+        /// every refusal; what caused it is told by its inner exception.
+        /// </summary>
         private static string Describe(JsonException e)
         {
             var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
-            var message = e.Message;
-            var why = message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field"
-                : message.Contains("missing required properties", StringComparison.Ordinal) ? "a required field is missing"
-                : message.Contains("null", StringComparison.OrdinalIgnoreCase) ? "null is not allowed here"
-                : message.Contains("could not be converted", StringComparison.Ordinal) ? "wrong type or value out of range"
-                : message.Contains("depth", StringComparison.OrdinalIgnoreCase) ? "nested too deeply"
-                : "malformed JSON";
+            var why = e.InnerException switch
+            {
+                // The reader's own exception derives from JsonException: the bytes are not JSON.
+                JsonException => "malformed JSON (or bytes that are not UTF-8 outside a string, or nesting deeper than 16)",
+                InvalidOperationException { InnerException: DecoderFallbackException } => "a string that is not valid UTF-8 (an invalid or overlong sequence)",
+                InvalidOperationException => "a value of the wrong JSON type, or a string that is not valid Unicode (an unpaired surrogate)",
+                FormatException or OverflowException => "a number that is not a whole number in range",
+                // Unknown, repeated and null fields and missing required ones carry no cause; the path tells which field.
+                null => path == "$" ? "a required field is missing, or a field is unknown, repeated or null"
+                    : "an unknown, repeated or null field",
+                _ => "a value that cannot be read",
+            };
             return $"The request body is not acceptable at '{path}': {why}.";
         }
+
+        [LoggerMessage(EventId = 9110, Level = LogLevel.Error, Message = "request failed unexpectedly, answered 500 without retrying; trace id {TraceId}")]
+        private static partial void LogUnexpected(ILogger logger, Exception exception, string traceId);
     }
 }

@@ -1,15 +1,27 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
-using Orderly.ServiceDefaults.Health;
-using Orderly.ServiceDefaults.Observability;
-using Orderly.ServiceDefaults.Shutdown;
+using System.Net;
 
 namespace Orderly.Gateway.Hosting;
 
+/// <summary>The gateway's listeners, limits and timeouts (section "Gateway"), validated at start.</summary>
 public sealed class GatewayHostOptions : IValidatableObject
 {
     public const string Section = "Gateway";
+
+    /// <summary>Address both listeners bind to: 127.0.0.1 locally, 0.0.0.0 in a pod.</summary>
+    [Required]
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The public port: the API and health, what the load balancer sends to. Locally 5100 + i; 0 takes any free port.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 5100;
+
+    /// <summary>
+    /// The operators' port: /metrics, and nothing the load balancer routes. Locally 5300 + i, next to the
+    /// silos' management ports (5200 + i); in Kubernetes no Service or Ingress names it.
+    /// </summary>
+    [Range(1, 65535)]
+    public int ManagementPort { get; set; } = 5300;
 
     /// <summary>Largest accepted request body; larger ones get 413 before any of it is parsed.</summary>
     [Range(1024, 16 * 1024 * 1024)]
@@ -42,93 +54,17 @@ public sealed class GatewayHostOptions : IValidatableObject
     [Range(1, 4000)]
     public int KeepAliveTimeoutSeconds { get; set; } = 75;
 
+    public IPAddress Listen => IPAddress.Parse(ListenAddress);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (!IPAddress.TryParse(ListenAddress, out _))
+            yield return new ValidationResult($"Gateway:ListenAddress '{ListenAddress}' is not an IP address", [nameof(ListenAddress)]);
+        if (Port == ManagementPort)
+            yield return new ValidationResult($"Gateway:Port and Gateway:ManagementPort must differ (both {Port}): operator endpoints never share the public port", [nameof(ManagementPort)]);
         if (KeepAliveTimeoutSeconds <= LoadBalancerIdleTimeoutSeconds)
             yield return new ValidationResult(
                 $"Gateway:KeepAliveTimeoutSeconds ({KeepAliveTimeoutSeconds}) must be greater than Gateway:LoadBalancerIdleTimeoutSeconds ({LoadBalancerIdleTimeoutSeconds})",
                 [nameof(KeepAliveTimeoutSeconds)]);
-    }
-}
-
-public static class GatewayHostExtensions
-{
-    public static WebApplicationBuilder AddGatewayHost(this WebApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<GatewayHostOptions>()
-            .Bind(builder.Configuration.GetSection(GatewayHostOptions.Section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<GatewayHostOptions>>((k, o) =>
-            {
-                k.AddServerHeader = false;
-                k.Limits.MaxRequestBodySize = o.Value.MaxRequestBodyBytes;
-                k.Limits.MaxRequestHeadersTotalSize = o.Value.MaxRequestHeadersBytes;
-                k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(o.Value.KeepAliveTimeoutSeconds);
-                k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(o.Value.RequestHeadersTimeoutSeconds);
-                k.Limits.MaxConcurrentConnections = o.Value.MaxConcurrentConnections;
-                k.Limits.MaxConcurrentUpgradedConnections = 0;
-            });
-        builder.AddOrderlyShutdown(defaultDrainSeconds: 15);
-        builder.Services.AddRequestTimeouts();
-        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutOptions>()
-            .Configure<IOptions<GatewayHostOptions>>((t, o) => t.DefaultPolicy = new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy
-            {
-                Timeout = TimeSpan.FromSeconds(o.Value.RequestTimeoutSeconds),
-                TimeoutStatusCode = StatusCodes.Status503ServiceUnavailable,
-                WriteTimeoutResponse = async http =>
-                {
-                    http.Response.Headers.RetryAfter = "1";
-                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                    {
-                        HttpContext = http,
-                        ProblemDetails = { Status = 503, Title = "Temporarily unavailable", Detail = "The request took too long; retry shortly." },
-                    });
-                },
-            });
-        builder.Services.AddHostedService<ReadyWhenStarted>();
-        return builder;
-    }
-
-    /// <summary>
-    /// While draining, every response says Connection: close, so keep-alive connections end cleanly
-    /// after the request they carry instead of being cut when the listener stops.
-    /// </summary>
-    public static WebApplication UseDrainingConnectionClose(this WebApplication app)
-    {
-        var state = app.Services.GetRequiredService<ShutdownState>();
-        var metrics = app.Services.GetRequiredService<OrderlyMetrics>();
-        app.Use(async (http, next) =>
-        {
-            state.EnterRequest();
-            try
-            {
-                if (state.IsDraining)
-                {
-                    http.Response.Headers.Connection = "close";
-                    state.CountServedWhileDraining();
-                    metrics.RequestsWhileDraining.Add(1);
-                }
-                await next(http);
-            }
-            finally
-            {
-                state.ExitRequest();
-            }
-        });
-        return app;
-    }
-
-    /// <summary>The Orleans client connects during host start, so "started" means "can serve".</summary>
-    private sealed class ReadyWhenStarted(IHostApplicationLifetime lifetime, Readiness readiness) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            lifetime.ApplicationStarted.Register(readiness.MarkReady);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

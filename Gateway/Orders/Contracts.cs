@@ -3,29 +3,30 @@ using Orderly.Grains.Orders;
 
 namespace Orderly.Gateway.Orders;
 
-// The HTTP contract (DESIGN.md "HTTP API"). Separate from grain types so either can change alone.
-// Unknown JSON fields, nulls where a value is required, and wrong JSON types are rejected by the
-// serializer settings in OrderApi; the limits below by the built-in validation.
+// The HTTP contract (docs/api.md). Separate from grain types so either can change alone.
+// Unknown and repeated JSON fields, nulls where a value is required, and wrong JSON types are rejected
+// by the serializer settings in OrderApi; the limits below by the built-in validation. Every string
+// is [PlainText]: no control characters or unpaired surrogates (Grains.Abstractions OrderText).
 
 public sealed record OrderLineDto(
-    [Required, StringLength(64, MinimumLength = 1), RegularExpression("^[A-Za-z0-9_-]+$", ErrorMessage = "sku may contain only letters, digits, '-' and '_'.")]
+    [Required, StringLength(64, MinimumLength = 1), PlainText, RegularExpression("^[A-Za-z0-9_-]+$", ErrorMessage = "sku may contain only letters, digits, '-' and '_'.")]
     string Sku,
     [Range(1, 1000)]
     int Quantity);
 
 public sealed record PlaceOrderRequest(
-    [Required, StringLength(64, MinimumLength = 1)]
+    [Required, StringLength(64, MinimumLength = 1), PlainText]
     string CustomerId,
     [Required, Length(1, 100)]
     IReadOnlyList<OrderLineDto> Items,
-    [Required, StringLength(500, MinimumLength = 1)]
+    [Required, StringLength(500, MinimumLength = 1), PlainText]
     string DeliveryAddress);
 
 /// <summary>PATCH body: either field or both; an absent field stays as it is.</summary>
 public sealed record UpdateOrderRequest(
     [Length(1, 100)]
     IReadOnlyList<OrderLineDto>? Items = null,
-    [StringLength(500, MinimumLength = 1)]
+    [StringLength(500, MinimumLength = 1), PlainText]
     string? DeliveryAddress = null);
 
 public sealed record ChangeStatusRequest([Required] OrderStatus? Status);

@@ -36,7 +36,7 @@ public static class HttpConventions
         null => null,
         { Length: 0 } => $"{IdempotencyKeyHeader} must not be empty.",
         { Length: > MaxIdempotencyKeyLength } => $"{IdempotencyKeyHeader} must be at most {MaxIdempotencyKeyLength} characters.",
-        _ when key.Any(char.IsControl) => $"{IdempotencyKeyHeader} must not contain control characters.",
+        _ when OrderText.IndexOfForbidden(key) >= 0 => $"{IdempotencyKeyHeader} must not contain control characters or unpaired surrogates.",
         _ => null,
     };
 
@@ -56,7 +56,8 @@ public static class HttpConventions
     public static bool TryDecodeCursor(string text, out OrderCursor? cursor)
     {
         cursor = null;
-        if (text.Length > 200)
+        // Base64 decoding skips whitespace; a cursor this service issued has none, nor any other control character.
+        if (text.Length > 200 || OrderText.IndexOfForbidden(text) >= 0)
             return false;
         try
         {

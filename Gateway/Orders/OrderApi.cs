@@ -23,6 +23,9 @@ public static class OrderApi
         {
             var json = o.SerializerOptions;
             json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // RFC 8259 leaves repeated names open and parsers disagree (first wins, last wins): a proxy
+            // or WAF in front could read one value while Orderly stores another. Refused at every level.
+            json.AllowDuplicateProperties = false;
             json.NumberHandling = JsonNumberHandling.Strict;
             json.RespectNullableAnnotations = true;
             json.RespectRequiredConstructorParameters = true;
@@ -57,9 +60,11 @@ public static class OrderApi
 
         var grain = cluster.GetGrain<IOrderGrain>(id);
         var result = await calls.Run(ct => grain.Place(command, ct), http.RequestAborted);
+        if (result.Order is not { } order)
+            return Unstorable();
 
-        http.Response.Headers.ETag = ETagOf(result.Order.Version);
-        var body = OrderResponse.From(result.Order);
+        http.Response.Headers.ETag = ETagOf(order.Version);
+        var body = OrderResponse.From(order);
         return result.Outcome switch
         {
             PlaceOutcome.Created => Created(metrics, id, body),
@@ -71,7 +76,7 @@ public static class OrderApi
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Get(string id, HttpContext http, IClusterClient cluster, GrainCalls calls)
     {
-        if (!Guid.TryParse(id, out var orderId))
+        if (!TryParseId(id, out var orderId))
             return InvalidId(id);
         var grain = cluster.GetGrain<IOrderGrain>(orderId);
         var order = await calls.Run(grain.Get, http.RequestAborted);
@@ -114,7 +119,7 @@ public static class OrderApi
     /// <summary>What a command on one order needs from the request: the id, the idempotency key, If-Match.</summary>
     private static (Guid OrderId, string? Key, int? ExpectedVersion, ProblemHttpResult? Problem) ReadCommandTarget(string id, HttpContext http)
     {
-        if (!Guid.TryParse(id, out var orderId))
+        if (!TryParseId(id, out var orderId))
             return (default, null, null, InvalidId(id));
         var (key, error) = ReadIdempotencyKey(http);
         if (error is not null)
@@ -135,7 +140,9 @@ public static class OrderApi
         if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", out day))
             return BadRequest("date must be a calendar date, YYYY-MM-DD.");
         var take = DefaultPageSize;
-        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) || take is < 1 or > MaxPageSize))
+        // .NET number parsing skips trailing NULs ("1\0" reads as 1): refuse control characters first.
+        if (limit is not null && (OrderText.IndexOfForbidden(limit) >= 0
+            || !int.TryParse(limit, System.Globalization.NumberStyles.None, null, out take) || take is < 1 or > MaxPageSize))
             return BadRequest($"limit must be a whole number from 1 to {MaxPageSize}.");
         OrderCursor? after = null;
         if (cursor is not null && !TryDecodeCursor(cursor, out after))
@@ -165,6 +172,7 @@ public static class OrderApi
             CommandOutcome.Applied => TypedResults.Ok(OrderResponse.From(result.Order!)),
             CommandOutcome.NotFound => NotFound(id),
             CommandOutcome.StaleVersion => PreconditionFailed(),
+            CommandOutcome.Rejected => Unstorable(),
             CommandOutcome.NotAllowedInStatus => Problem(StatusCodes.Status409Conflict, "Order can no longer change",
                 $"The order is {Name(result.Order!.Status)}; items and address can change only while it is placed or packed."),
             _ => Problem(StatusCodes.Status409Conflict, "Illegal status transition",
@@ -189,8 +197,20 @@ public static class OrderApi
     private static ProblemHttpResult BadRequest(string detail) =>
         Problem(StatusCodes.Status400BadRequest, "Invalid request", detail);
 
+    /// <summary>The grain refused text the request validation should already have refused.</summary>
+    private static ProblemHttpResult Unstorable() =>
+        BadRequest("The order holds control characters or unpaired surrogates, which no field may hold.");
+
+    /// <summary>Ids are UUIDs; text that cannot be one is not echoed back when it holds control characters.</summary>
+    private static bool TryParseId(string id, out Guid orderId)
+    {
+        orderId = default;
+        return OrderText.IndexOfForbidden(id) < 0 && Guid.TryParse(id, out orderId);
+    }
+
     private static ProblemHttpResult InvalidId(string id) =>
-        BadRequest($"'{(id.Length > 64 ? id[..64] + "…" : id)}' is not an order id (a UUID).");
+        BadRequest(OrderText.IndexOfForbidden(id) >= 0 ? "The order id must be a UUID; it holds control characters."
+            : $"'{(id.Length > 64 ? id[..64] + "…" : id)}' is not an order id (a UUID).");
 
     private static ProblemHttpResult NotFound(Guid id) =>
         Problem(StatusCodes.Status404NotFound, "Order not found", $"There is no order {id}.");

@@ -36,10 +36,13 @@ public enum PlaceOutcome
     AlreadyPlaced = 1,
     /// <summary>The idempotency key was used before with a different body.</summary>
     KeyReusedWithDifferentBody = 2,
+    /// <summary>The command holds text an order may not hold (<see cref="OrderText"/>); nothing was read or written.</summary>
+    Rejected = 3,
 }
 
+/// <summary>Outcome of a place, with the order as it is after the command; no order when <see cref="PlaceOutcome.Rejected"/>.</summary>
 [GenerateSerializer, Immutable, Alias("Orderly.PlaceResult")]
-public sealed record PlaceResult([property: Id(0)] PlaceOutcome Outcome, [property: Id(1)] OrderSnapshot Order);
+public sealed record PlaceResult([property: Id(0)] PlaceOutcome Outcome, [property: Id(1)] OrderSnapshot? Order);
 
 public enum CommandOutcome
 {
@@ -51,6 +54,8 @@ public enum CommandOutcome
     NotAllowedInStatus = 3,
     /// <summary>The requested status cannot follow the current one.</summary>
     IllegalTransition = 4,
+    /// <summary>The command holds text an order may not hold (<see cref="OrderText"/>); nothing was read or written.</summary>
+    Rejected = 5,
 }
 
 /// <summary>Outcome of an update or status change, with the order as it is after the command.</summary>

@@ -1,60 +1,51 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orleans.Core;
-using Orleans.Runtime;
-using Orleans.Storage;
+using Orderly.Grains.Orders.Storage;
 
 namespace Orderly.Grains.Orders;
 
 /// <summary>
-/// One order. Not reentrant: commands run one at a time. Every applied command is written to storage
-/// before it is acknowledged; if the write fails the in-memory state is put back and the activation is
-/// dropped, so the next call starts again from what storage holds.
+/// One order. Not reentrant: commands run one at a time. Every applied command is written to its
+/// orders row before it is acknowledged (<see cref="OrderStore"/> keeps only acknowledged state and
+/// drops the activation when a write's outcome is unknown).
 /// </summary>
 /// <remarks>
-/// State is loaded on first use, not on activation, so that placing a new order costs one database
-/// statement instead of two: a <see cref="Place"/> on an activation that has not read storage yet
-/// writes blind with "insert only if absent" (the write query's null version). When storage already
-/// holds the order — a retried place, a repeated idempotency key — that insert changes nothing and is
-/// refused as a version conflict; the grain then reads the stored order and answers from it exactly
-/// as a loaded activation would. Every other call reads storage first — including on an activation
-/// Orleans has moved to another silo (which Orderly never asks for: no rebalancer is configured).
+/// A place on an activation that has not read storage yet inserts without reading (one statement);
+/// when storage already holds the order, the store has loaded it and the place answers from it
+/// exactly as a loaded activation would. Every other call reads first, once per activation.
+/// When its silo shuts down, a loaded order asks Orleans to move it, state and ETag included, to a
+/// silo that stays, so the next call finds it warm instead of reading storage. If no silo takes it
+/// before the deactivation's deadline, Orleans deactivates it plainly and the next call reads as usual.
 /// </remarks>
-public sealed class OrderGrain : Grain, IOrderGrain
+public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<OrderRulesOptions> rules)
+    : Grain, IOrderGrain, IGrainMigrationParticipant
 {
-    /// <summary>The grain storage provider holding orders (the silo registers it under this name).</summary>
-    public const string OrderStorageName = "orders";
-    public const string StateName = "order";
+    private readonly int _remembered = rules.Value.RememberedCommands;
 
-    private readonly IGrainStorage _storage;
-    private readonly StateStorageBridge<OrderState> _state;
-    private readonly TimeProvider _time;
-    private readonly int _remembered;
-    /// <summary>True once <see cref="_state"/> holds what storage holds (read or written by this activation).</summary>
-    private bool _loaded;
-
-    public OrderGrain(
-        [FromKeyedServices(OrderStorageName)] IGrainStorage storage,
-        TimeProvider time,
-        IOptions<OrderRulesOptions> rules)
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _storage = storage;
-        _state = new StateStorageBridge<OrderState>(StateName, GrainContext, storage);
-        _time = time;
-        _remembered = rules.Value.RememberedCommands;
+        if (reason.ReasonCode == DeactivationReasonCode.ShuttingDown && order.IsLoaded)
+            MigrateOnIdle();
+        return Task.CompletedTask;
     }
 
-    private OrderState Current => _state.State;
+    void IGrainMigrationParticipant.OnDehydrate(IDehydrationContext migration) => order.Dehydrate(migration);
+
+    void IGrainMigrationParticipant.OnRehydrate(IRehydrationContext migration) => order.Rehydrate(migration);
+
+    private OrderState Current => order.State;
 
     public async Task<OrderSnapshot?> Get(CancellationToken cancellationToken = default)
     {
-        await Load();
+        await order.LoadAsync();
         return Current.IsPlaced ? Current.ToSnapshot() : null;
     }
 
     public async Task<PlaceResult> Place(PlaceOrder command, CancellationToken cancellationToken = default)
     {
-        if (!_loaded && await TryInsertNew(command))
+        // Checked before storage is touched: a command Postgres would refuse must not cost a database round trip.
+        if (OrderText.FirstForbiddenField(command) is not null)
+            return new PlaceResult(PlaceOutcome.Rejected, null);
+        if (!order.IsLoaded && await order.TryInsertNewAsync(NewOrder(command)))
             return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
 
         if (Current.IsPlaced)
@@ -65,39 +56,39 @@ public sealed class OrderGrain : Grain, IOrderGrain
             return new PlaceResult(outcome, Current.ToSnapshot());
         }
 
-        await Commit(NewOrder(command));
+        await order.WriteAsync(NewOrder(command));
         return new PlaceResult(PlaceOutcome.Created, Current.ToSnapshot());
     }
 
-    /// <summary>
-    /// Writes the order as new without reading first. False when storage already held it: the stored
-    /// order has then been loaded and the caller answers from it.
-    /// </summary>
-    private async Task<bool> TryInsertNew(PlaceOrder command)
+    public async Task<CommandResult> Update(UpdateOrder command, CancellationToken cancellationToken = default)
     {
-        // Straight to the provider rather than through the bridge: a refused insert is an expected
-        // answer here, not a storage error to log.
-        var next = NewOrder(command);
-        var attempt = new GrainState<OrderState>(next);
-        try
-        {
-            await _storage.WriteStateAsync(StateName, this.GetGrainId(), attempt);
-        }
-        catch (InconsistentStateException)
-        {
-            await Load();
-            return false;
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
+        if (OrderText.FirstForbiddenField(command) is not null)
+            return new CommandResult(CommandOutcome.Rejected, null);
+        await order.LoadAsync();
+        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
+            return early;
+        if (!OrderRules.IsOpen(Current.Status))
+            return new CommandResult(CommandOutcome.NotAllowedInStatus, Current.ToSnapshot());
 
-        _state.State = next;
-        _state.Etag = attempt.ETag;
-        _loaded = true;
-        return true;
+        var next = Advance(command.CommandId);
+        next.Items = command.Items ?? Current.Items;
+        next.DeliveryAddress = command.DeliveryAddress ?? Current.DeliveryAddress;
+        await order.WriteAsync(next);
+        return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
+    }
+
+    public async Task<CommandResult> ChangeStatus(ChangeStatus command, CancellationToken cancellationToken = default)
+    {
+        await order.LoadAsync();
+        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
+            return early;
+        if (!OrderRules.CanMove(Current.Status, command.Status))
+            return new CommandResult(CommandOutcome.IllegalTransition, Current.ToSnapshot());
+
+        var next = Advance(command.CommandId);
+        next.Status = command.Status;
+        await order.WriteAsync(next);
+        return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
     }
 
     private OrderState NewOrder(PlaceOrder command)
@@ -117,44 +108,6 @@ public sealed class OrderGrain : Grain, IOrderGrain
             PlacedBy = command.CommandId,
             RecentCommands = [new AppliedCommand(command.CommandId, 1)],
         };
-    }
-
-    /// <summary>Reads storage once per activation; concurrent readers share the bridge's one read.</summary>
-    private async Task Load()
-    {
-        if (_loaded)
-            return;
-        await _state.ReadStateAsync();
-        _loaded = true;
-    }
-
-    public async Task<CommandResult> Update(UpdateOrder command, CancellationToken cancellationToken = default)
-    {
-        await Load();
-        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
-            return early;
-        if (!OrderRules.IsOpen(Current.Status))
-            return new CommandResult(CommandOutcome.NotAllowedInStatus, Current.ToSnapshot());
-
-        var next = Advance(command.CommandId);
-        next.Items = command.Items ?? Current.Items;
-        next.DeliveryAddress = command.DeliveryAddress ?? Current.DeliveryAddress;
-        await Commit(next);
-        return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
-    }
-
-    public async Task<CommandResult> ChangeStatus(ChangeStatus command, CancellationToken cancellationToken = default)
-    {
-        await Load();
-        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
-            return early;
-        if (!OrderRules.CanMove(Current.Status, command.Status))
-            return new CommandResult(CommandOutcome.IllegalTransition, Current.ToSnapshot());
-
-        var next = Advance(command.CommandId);
-        next.Status = command.Status;
-        await Commit(next);
-        return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
     }
 
     /// <summary>The answers that need no change: unknown order, a repeated command, a stale version.</summary>
@@ -179,24 +132,6 @@ public sealed class OrderGrain : Grain, IOrderGrain
         return next;
     }
 
-    private async Task Commit(OrderState next)
-    {
-        var previous = _state.State;
-        _state.State = next;
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch
-        {
-            // The write may or may not have reached the database; only a fresh activation reading
-            // storage knows. Never serve state that might not be durable.
-            _state.State = previous;
-            DeactivateOnIdle();
-            throw;
-        }
-    }
-
     private bool IsSameOrder(PlaceOrder command) =>
         Current.CustomerId == command.CustomerId
         && Current.DeliveryAddress == command.DeliveryAddress
@@ -206,7 +141,7 @@ public sealed class OrderGrain : Grain, IOrderGrain
     /// <summary>Postgres keeps microseconds; trimming here keeps the grain and the orders table equal.</summary>
     private DateTimeOffset Now()
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         return now.AddTicks(-(now.Ticks % 10));
     }
 }

@@ -1,20 +1,21 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Npgsql;
+using Orderly.Grains.Orders.Storage;
 using Orleans.Concurrency;
 
 namespace Orderly.Grains.Orders;
 
 /// <summary>
-/// Serves the day listing from the orders table, which the storage write keeps in step with grain
-/// state in the same transaction — so a listing never disagrees with an acknowledged write.
+/// Serves the day listing from the orders table: the rows the order grains write their state to, so a
+/// listing never disagrees with an acknowledged write.
 /// Stateless: any silo answers, several at once.
 /// </summary>
 [StatelessWorker]
 public sealed class OrderQueryGrain(NpgsqlDataSource db) : Grain, IOrderQueryGrain
 {
     private const string Sql = """
-        SELECT doc FROM orders
+        SELECT doc, id FROM orders
         WHERE created_day = @day
           AND (@after_at::timestamptz IS NULL OR (created_at, id) > (@after_at, @after_id))
         ORDER BY created_at, id
@@ -42,6 +43,7 @@ public sealed class OrderQueryGrain(NpgsqlDataSource db) : Grain, IOrderQueryGra
             var doc = reader.GetFieldValue<string>(0);
             var order = JsonSerializer.Deserialize(doc, OrderStateJson.Default.OrderState)
                 ?? throw new InvalidDataException("orders.doc holds JSON null");
+            order.Id = reader.GetGuid(1);
             orders.Add(order.ToSnapshot());
         }
         var page = orders.ToImmutable();

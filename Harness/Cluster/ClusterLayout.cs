@@ -1,8 +1,9 @@
 namespace Orderly.Harness.Cluster;
 
 /// <summary>
-/// The local cluster's names, ports and files, exactly as DESIGN.md fixes them: gateway i on 5100+i,
-/// silo i on 5200+i (management), 11111+i (silo) and 30000+i (Orleans gateway), HAProxy on 8080/8404,
+/// The local cluster's names, ports and files, as docs/architecture.md fixes them (each shifted by ORDERLY_PORT_OFFSET): gateway i on 5100+i
+/// (public) and 5300+i (management), silo i on 5200+i (management), 11111+i (silo) and 30000+i
+/// (Orleans gateway), HAProxy on 8080/8404,
 /// pid files in .orderly/run and logs in .orderly/logs.
 /// </summary>
 public sealed record ClusterLayout(string Root, string Configuration = "Release")
@@ -34,6 +35,8 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
                 }
             }
         }
+        // A bad ORDERLY_PORT_OFFSET fails every command here, before anything starts.
+        _ = PortOffset;
         var configuration = Environment.GetEnvironmentVariable("ORDERLY_CONFIGURATION") is { Length: > 0 } c ? c : "Release";
         return new ClusterLayout(root ?? throw new InvalidOperationException("cannot find the Orderly checkout; set ORDERLY_ROOT"), configuration);
     }
@@ -60,6 +63,7 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
         int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture);
 
     public static int GatewayPort(int i) => 5100 + PortOffset + i;
+    public static int GatewayManagementPort(int i) => 5300 + PortOffset + i;
     public static int SiloManagementPort(int i) => 5200 + PortOffset + i;
     public static int SiloPort(int i) => 11111 + PortOffset + i;
     public static int SiloGatewayPort(int i) => 30000 + PortOffset + i;
@@ -76,6 +80,8 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     }
 
     public static Uri GatewayUrl(int i) => new($"http://127.0.0.1:{GatewayPort(i)}");
+    /// <summary>Gateway i's operators' port (/metrics); HAProxy never routes to it.</summary>
+    public static Uri GatewayManagementUrl(int i) => new($"http://127.0.0.1:{GatewayManagementPort(i)}");
     public static Uri SiloManagementUrl(int i) => new($"http://127.0.0.1:{SiloManagementPort(i)}");
     public static Uri FrontEndUrl => new($"http://127.0.0.1:{HaproxyPort}");
 }

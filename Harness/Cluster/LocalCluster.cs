@@ -99,7 +99,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken) =>
         StartDotnetAsync(ClusterLayout.GatewayName(i), layout.GatewayDll,
             [
-                $"--Urls={ClusterLayout.GatewayUrl(i)}",
+                $"--Gateway:Port={ClusterLayout.GatewayPort(i)}",
+                $"--Gateway:ManagementPort={ClusterLayout.GatewayManagementPort(i)}",
                 $"--Gateway:LoadBalancerIdleTimeoutSeconds={HaproxyConfig.IdleTimeoutSeconds}",
                 .. spec.GatewayDrainSeconds is { } drain ? [$"--Shutdown:DrainSeconds={drain}"] : Array.Empty<string>(),
                 .. spec.GatewaySettings,
@@ -161,6 +162,20 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             ManagedProcess.FromPidFile(layout, name)?.ForgetPidFile();
         if (all.Count == 0)
             output.WriteLine("nothing was running");
+    }
+
+    /// <summary>
+    /// SIGKILL for everything with a pid file except Postgres, at once: a teardown for a cluster whose
+    /// data is thrown away with it (a test's own schema), where waiting for graceful stops buys nothing.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        var all = Running().Where(p => p.Name != "postgres").ToList();
+        foreach (var p in all)
+            p.Signal(UnixSignal.Kill);
+        await Task.WhenAll(all.Select(p => p.WaitForExitAsync(TimeSpan.FromSeconds(10))));
+        foreach (var name in ManagedProcess.RecordedNames(layout).Where(n => n != "postgres"))
+            ManagedProcess.FromPidFile(layout, name)?.ForgetPidFile();
     }
 
     public IEnumerable<ManagedProcess> Running() =>
@@ -253,7 +268,10 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             wanted.Add((ClusterLayout.SiloGatewayPort(i), ClusterLayout.SiloName(i)));
         }
         for (var i = 0; i < spec.Gateways; i++)
+        {
             wanted.Add((ClusterLayout.GatewayPort(i), ClusterLayout.GatewayName(i)));
+            wanted.Add((ClusterLayout.GatewayManagementPort(i), ClusterLayout.GatewayName(i)));
+        }
         var taken = new StringBuilder();
         foreach (var (port, who) in wanted)
         {

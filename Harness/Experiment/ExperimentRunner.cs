@@ -34,9 +34,9 @@ public sealed record ExperimentOptions
 /// <summary>
 /// The scale-down experiment: for each profile, a fresh local cluster, the same sine-wave load and the
 /// same schedule of events (pod, hpa-step, node-drain, rollout) or the lag sweep, then verification of
-/// every acknowledged order, then the files of DESIGN.md ("The experiment and its outputs") and the report.
+/// every acknowledged order, then the files of docs/experiment.md ("Files") and the report.
 /// </summary>
-public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
+public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter output)
 {
     public async Task<IReadOnlyList<Summary>> RunAsync(ExperimentOptions options, CancellationToken cancellationToken)
     {
@@ -104,7 +104,7 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
             await using var sessions = new SessionLoad(load, metrics);
             var emulator = new KubeEmulator(cluster, spec, timings, metrics);
             var loadTask = sessions.RunAsync(duration, cancellationToken);
-            var eventsTask = RunEventsAsync(schedule, emulator, metrics, cancellationToken);
+            var eventsTask = RunEventsAsync(schedule, emulator, metrics, options.Silos, cancellationToken);
             var progressTask = ProgressAsync(profile, metrics, sessions, emulator, duration, loadTask);
             await loadTask;
             var windows = await eventsTask;
@@ -137,8 +137,9 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
         }
     }
 
-    private async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, int silos, CancellationToken cancellationToken)
     {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var windows = new List<EventWindow>();
         foreach (var e in schedule.Events)
         {
@@ -146,9 +147,42 @@ public sealed class ExperimentRunner(ClusterLayout layout, TextWriter output)
             if (late > 1)
                 output.WriteLine($"   event {e.Number} ({e.Kind.Name()}) starts {late:0}s late: the one before overran its slot");
             await Until(metrics, e.AtSeconds, cancellationToken);
-            windows.Add(await emulator.RunAsync(e, cancellationToken));
+            // Silos index from 0; a rollout's surge pod may take the next index, so look one past.
+            var silosLeave = e.Tier == Tier.Silo || e.Kind == EventKind.NodeDrain;
+            var readsBefore = silosLeave ? await StorageReadsAsync(http, silos + 1, cancellationToken) : null;
+            var window = await emulator.RunAsync(e, cancellationToken);
+            if (readsBefore is not null)
+            {
+                // Only silos answering both times count: one that left took its own counter with it.
+                var readsAfter = await StorageReadsAsync(http, silos + 1, cancellationToken);
+                window = window with { ReadBack = readsAfter.Where(a => readsBefore.ContainsKey(a.Key)).Sum(a => Math.Max(0, a.Value - readsBefore[a.Key])) };
+            }
+            windows.Add(window);
         }
         return windows;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^orderly_orders_storage_reads_total(?:\{[^}]*\})?\s+([0-9.eE+]+)", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex StorageReadsCounter();
+
+    /// <summary>Each reachable silo's orderly_orders_storage_reads_total, by silo index.</summary>
+    private static async Task<Dictionary<int, long>> StorageReadsAsync(HttpClient http, int silos, CancellationToken cancellationToken)
+    {
+        var reads = new Dictionary<int, long>();
+        for (var i = 0; i < silos; i++)
+        {
+            try
+            {
+                var text = await http.GetStringAsync(new Uri(ClusterLayout.SiloManagementUrl(i), "/metrics"), cancellationToken);
+                var match = StorageReadsCounter().Match(text);
+                reads[i] = match.Success ? (long)double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not running (the one leaving, or one not yet back): not counted.
+            }
+        }
+        return reads;
     }
 
     private static async Task Until(RunMetrics metrics, double seconds, CancellationToken cancellationToken)

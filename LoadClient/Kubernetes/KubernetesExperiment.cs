@@ -93,6 +93,7 @@ public sealed class KubernetesExperiment(IKubernetes client, TextWriter output)
         await Results.WriteAsync(Path.Combine(o.OutDir, o.Profile), summary, timeline);
         await ReportPage.WriteAsync(o.OutDir);
         output.WriteLine(Results.Table([summary]));
+        output.WriteLine(Results.SummaryLine(summary));
         return summary;
     }
 }

@@ -9,6 +9,8 @@ public enum Tier { Gateway, Silo }
 /// is pod, hpa-step, node-drain or rollout, <paramref name="EvictionsRefused"/> counts evictions the
 /// budgets refused (and that were retried), <paramref name="Lags"/> the deregistration lag of each
 /// gateway that left, in order (<paramref name="DeregistrationLagSeconds"/> is the longest).
+/// <paramref name="ReadBack"/>, when silos left: order rows the silos that stayed read from storage during
+/// the window (orderly_orders_storage_reads_total); orders handed over warm add nothing. Null when not measured.
 /// </summary>
 public sealed record EventWindow(int Number, Tier Tier, string Pod, double StartSeconds, double EndSeconds, double DeregistrationLagSeconds, string Outcome,
-    string Kind = "pod", int EvictionsRefused = 0, IReadOnlyList<double>? Lags = null, string Description = "");
+    string Kind = "pod", int EvictionsRefused = 0, IReadOnlyList<double>? Lags = null, string Description = "", long? ReadBack = null);

@@ -9,7 +9,7 @@ namespace Orderly.LoadClient.Reporting;
 
 public sealed record LatencySummary(double P50, double P90, double P99, double Max);
 
-/// <summary>DIR/&lt;profile&gt;/summary.json — the contract of DESIGN.md, plus the events and settings behind the numbers.</summary>
+/// <summary>DIR/&lt;profile&gt;/summary.json — the contract of docs/experiment.md, plus the events and settings behind the numbers.</summary>
 public sealed record Summary(
     string Profile,
     int Sessions,
@@ -99,6 +99,16 @@ public static class Results
             new ScaleDownLatency(P99(steady), P99(window)),
             acknowledged, verification.Lost, verification.Duplicated, windows, settings, verification.Examples);
     }
+
+    /// <summary>
+    /// summary.json on one line, prefixed so it can be found in a log: a pod's files die with it, its
+    /// log outlives it (kubectl logs job/loadclient), and the chiseled image has no tar for kubectl cp.
+    /// </summary>
+    public const string SummaryLinePrefix = "summary.json ";
+
+    public static string SummaryLine(Summary summary) => SummaryLinePrefix + JsonSerializer.Serialize(summary, OneLine);
+
+    private static readonly JsonSerializerOptions OneLine = new(Json) { WriteIndented = false };
 
     public static async Task WriteAsync(string dir, Summary summary, IReadOnlyList<TimelineRow> timeline)
     {

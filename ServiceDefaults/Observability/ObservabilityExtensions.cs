@@ -21,6 +21,7 @@ public static class ObservabilityExtensions
             .AddRuntimeInstrumentation()
             .AddMeter("Microsoft.Orleans")
             .AddMeter(OrderlyMetrics.MeterName)
+            .AddMeter("Orderly.Orders")
             // Every scrape sees the present (readiness flips within a drain window), not a cached copy.
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return builder;

@@ -4,7 +4,7 @@ namespace Orderly.ServiceDefaults.Shutdown;
 
 public enum ShutdownProfile
 {
-    /// <summary>The shutdown timeline of DESIGN.md: readiness flips at SIGTERM, drain window, retries.</summary>
+    /// <summary>The shutdown timeline of docs/shutdown.md: readiness flips at SIGTERM, drain window, retries.</summary>
     Graceful,
     /// <summary>What a team gets out of the box: the host stops at SIGTERM, no drain, no readiness flip, no retries.</summary>
     Naive,
@@ -19,7 +19,7 @@ public sealed class ShutdownOptions : IValidatableObject
 
     /// <summary>
     /// After SIGTERM, how long the process keeps serving while the load balancer notices it is not
-    /// ready (X in DESIGN.md). Gateways need it; silos announce their departure through membership.
+    /// ready (X in docs/shutdown.md). Gateways need it; silos announce their departure through membership.
     /// </summary>
     [Range(0, 600)]
     public int DrainSeconds { get; set; } = 15;

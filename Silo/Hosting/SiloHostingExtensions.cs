@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orderly.Grains.Orders;
+using Orderly.Grains.Orders.Storage;
 using Orderly.ServiceDefaults.Health;
 using Orderly.ServiceDefaults.Observability;
 using Orleans.Dashboard;
@@ -14,7 +15,7 @@ namespace Orderly.Silo.Hosting;
 
 public static class SiloHostingExtensions
 {
-    public const string OrderStorage = OrderGrain.OrderStorageName;
+    public const string OrderStorage = OrderStore.StorageName;
 
     /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source, the Orleans Dashboard.</summary>
     public static WebApplicationBuilder AddOrderlySilo(this WebApplicationBuilder builder)
@@ -77,7 +78,7 @@ public static class SiloHostingExtensions
         return silo;
     }
 
-    /// <summary>Grain state in Postgres as JSON; writes to order state also update the orders table (see the schema).</summary>
+    /// <summary>Grain state in Postgres as JSON; an order's state is its row in the orders table (see the schema and Grains/Orders/Storage).</summary>
     public static ISiloBuilder AddOrderlyStorage(this ISiloBuilder silo)
     {
         silo.AddAdoNetGrainStorage(OrderStorage, o =>
@@ -87,6 +88,7 @@ public static class SiloHostingExtensions
         });
         silo.Services.AddOptions<AdoNetGrainStorageOptions>(OrderStorage)
             .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+        OrderStore.Register(silo.Services);
         return silo;
     }
 

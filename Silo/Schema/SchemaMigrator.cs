@@ -20,7 +20,11 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource db, ILogger<SchemaMi
     public static int LatestVersion => Migrations[^1].Version;
 
     /// <summary>Returns the versions this call applied (empty when the schema was already current).</summary>
-    public async Task<IReadOnlyList<int>> ApplyAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<int>> ApplyAsync(CancellationToken cancellationToken = default) =>
+        ApplyAsync(LatestVersion, cancellationToken);
+
+    /// <summary>Applies pending migrations up to <paramref name="upTo"/> (tests of an upgrade start from an older schema).</summary>
+    public async Task<IReadOnlyList<int>> ApplyAsync(int upTo, CancellationToken cancellationToken = default)
     {
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -45,7 +49,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource db, ILogger<SchemaMi
                 $"the database schema is at version {applied.Max()}, newer than this build knows ({LatestVersion}); deploy a newer build");
 
         var done = new List<int>();
-        foreach (var migration in Migrations.Where(m => !applied.Contains(m.Version)))
+        foreach (var migration in Migrations.Where(m => m.Version <= upTo && !applied.Contains(m.Version)))
         {
             await Execute(connection, migration.Sql, cancellationToken);
             await using var record = new NpgsqlCommand("INSERT INTO orderly_schema_version (version, name) VALUES (@v, @n)", connection);
@@ -57,7 +61,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource db, ILogger<SchemaMi
         }
         await transaction.CommitAsync(cancellationToken);
         if (done.Count == 0)
-            LogCurrent(LatestVersion);
+            LogCurrent(applied.Count == 0 ? 0 : applied.Max());
         return done;
     }
 

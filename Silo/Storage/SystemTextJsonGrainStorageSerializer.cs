@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Orders.Storage;
 using Orleans.Storage;
 
 namespace Orderly.Silo.Storage;

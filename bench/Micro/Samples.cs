@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Orderly.Grains.Orders;
+using Orderly.Grains.Orders.Storage;
 
 namespace Orderly.Bench.Micro;
 

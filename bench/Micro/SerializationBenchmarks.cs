@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Orderly.Grains.Orders;
+using Orderly.Grains.Orders.Storage;
 using Orderly.Silo.Storage;
 using Orleans.Serialization;
 

@@ -32,9 +32,26 @@ public static class BenchPage
         if (report.Pgbench is { } pgbench)
             systems.Add(("pgbench", op => op == Operations.Create ? pgbench : null));
         systems.AddRange(report.Systems.Select(x => (x.Name, (Func<string, OperationResult?>)(op => x[op]))));
+        html.Append("<h2>Database work per request, as Postgres counts it</h2>");
+        html.Append("<div class=\"sub\">The headline: these figures do not depend on how busy the machine is. WAL: bytes of write-ahead log per request (records of transactions that touched the bench's tables, read with pg_walinspect; * = the whole server's WAL position). Statements: top-level statements (pg_stat_statements; n/a when not loaded). Write transactions, rows written (inserted/updated/deleted) and table scans per request.</div>");
+        html.Append("<table><thead><tr><th>system</th><th>operation</th><th>WAL bytes</th><th>statements</th><th>write transactions</th><th>rows written</th><th>table scans</th></tr></thead><tbody>");
+        foreach (var (name, op) in systems)
+        {
+            foreach (var operation in Operations.All.Append("insert"))
+            {
+                if (op(operation == "insert" ? Operations.Create : operation) is not { Database: { } w } || (operation == "insert") != (name == "pgbench"))
+                    continue;
+                html.Append(CultureInfo.InvariantCulture,
+                    $"<tr><td>{Enc(name)}</td><td>{Enc(operation)}</td><td>{w.WalBytes:N0}{(w.WalScope == "schema" ? "" : "*")}</td><td>{Figure(w.Statements)}</td><td>{Figure(w.WriteTransactions)}</td><td>{Figure(w.RowsWritten)}</td><td>{Figure(w.TableScans)}</td></tr>");
+            }
+        }
+        html.Append("</tbody></table>");
         html.Append("<div>");
         for (var i = 0; i < systems.Count; i++)
             html.Append(CultureInfo.InvariantCulture, $"<span class=\"sw\" style=\"background:{Colors[i % Colors.Length]}\"></span>{Enc(systems[i].Name)}");
+        html.Append("</div><div class=\"grid\">");
+        html.Append("<div><h2>WAL bytes per request (lower is better)</h2>").Append(Bars(systems, o => o.Database?.WalBytes ?? 0, "0")).Append("</div>");
+        html.Append("<div><h2>Rows written per request (lower is better)</h2>").Append(Bars(systems, o => o.Database?.RowsWritten ?? 0, "0.##")).Append("</div>");
         html.Append("</div><div class=\"grid\">");
         html.Append("<div><h2>Throughput (requests/s, higher is better)</h2>").Append(Bars(systems, o => o.Throughput, "0")).Append("</div>");
         html.Append("<div><h2>p99 latency (ms, lower is better)</h2>").Append(Bars(systems, o => o.P99Ms, "0.0")).Append("</div>");
@@ -91,6 +108,8 @@ public static class BenchPage
         }
         return svg.Append("</svg>").ToString();
     }
+
+    private static string Figure(double? value) => value?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a";
 
     private static string Enc(string text) => HtmlPage.Enc(text);
 }

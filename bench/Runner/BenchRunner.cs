@@ -53,16 +53,20 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var step = 0;
         string Step(string what) => $"[{++step}/{steps}] {what}";
 
+        options = options with { ConnectionString = await OwnSchemaAsync(options.ConnectionString, cancellationToken) };
         var one = new ClusterSpec(1, 1, "graceful", options.ConnectionString);
         await cluster.MigrateAsync(one, cancellationToken);
+        await using var probe = await DatabaseWorkProbe.CreateAsync(options.ConnectionString, cancellationToken);
 
         OperationResult? pgbench = null;
         if (options.Systems.Contains("pgbench"))
         {
             output.WriteLine(Step($"pgbench: single-row insert into a copy of orders, {options.Concurrency} clients, {options.SecondsPerOperation} s"));
+            var before = await probe.SampleAsync(cancellationToken);
             pgbench = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.SecondsPerOperation),
                 Path.Combine(options.OutDir, "pgbench"), cancellationToken);
-            output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms");
+            pgbench = pgbench with { Sent = pgbench.Requests, Database = await probe.WorkAsync(before, await probe.SampleAsync(cancellationToken), pgbench.Requests, cancellationToken) };
+            output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms   {Work(pgbench.Database)}");
         }
 
         var systems = new List<SystemResult>();
@@ -73,7 +77,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             {
                 await cluster.StartBaselineAsync(0, one, cancellationToken);
                 await cluster.StartHaproxyAsync(one, cancellationToken);
-            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, runId, cancellationToken)));
+            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, cancellationToken)));
         }
 
         SiloShutdown? shutdown = null;
@@ -82,9 +86,10 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
             {
-                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, runId, cancellationToken);
-                if (options.Activations > 0)
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, cancellationToken);
+                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, probe, runId, cancellationToken);
+                // With a second silo the stop is timed there instead, where orders have somewhere to go.
+                if (options.Activations > 0 && !options.Systems.Contains("orderly-2"))
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: null, cancellationToken);
                 return result;
             }));
         }
@@ -93,8 +98,13 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         {
             output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
             var two = one with { Silos = 2 };
-            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken),
-                () => MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, runId, cancellationToken)));
+            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken), async () =>
+            {
+                var result = await MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, cancellationToken);
+                if (options.Activations > 0)
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: 1, cancellationToken);
+                return result;
+            }));
         }
 
         ScaleDownLatency? scaleDown = null;
@@ -117,12 +127,28 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             new Machine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
             new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents),
             pgbench, systems, ratios, shutdown, scaleDown,
-            BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems)));
+            [.. BenchReport.DatabaseTargetsOf(systems), .. BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems))]);
         await report.WriteAsync(options.OutDir);
         output.WriteLine();
         output.WriteLine(report.Table());
         output.WriteLine($"written: {Path.Combine(options.OutDir, "bench.json")}, {Path.Combine(options.OutDir, "bench.html")}");
         return report;
+    }
+
+    /// <summary>
+    /// The bench works in a schema of its own (orderly_bench, unless the connection string names one),
+    /// so the per-request database figures count its own tables only, whatever else uses the database.
+    /// </summary>
+    private static async Task<string> OwnSchemaAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!string.IsNullOrEmpty(builder.SearchPath))
+            return connectionString;
+        await using (var db = Npgsql.NpgsqlDataSource.Create(connectionString))
+        await using (var create = db.CreateCommand("CREATE SCHEMA IF NOT EXISTS orderly_bench"))
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        builder.SearchPath = "orderly_bench";
+        return builder.ConnectionString;
     }
 
     private static async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
@@ -139,7 +165,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     }
 
     /// <summary>The operations, one after another, against whatever listens behind HAProxy.</summary>
-    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, string runId, CancellationToken cancellationToken)
+    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
         var prefix = $"bench-{runId}-{name}";
@@ -164,35 +190,45 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         foreach (var (operation, request) in plan)
             await ClosedLoop.RunAsync(operation, http, options.Concurrency, TimeSpan.FromSeconds(options.WarmupSeconds), TimeSpan.Zero, request, cancellationToken);
         var results = new List<OperationResult>();
+        // The samples bracket each whole run, settle time included, and so does the request count;
+        // one operation's closing sample opens the next.
+        var before = await probe.SampleAsync(cancellationToken);
         foreach (var (operation, request) in plan)
         {
             var result = await ClosedLoop.RunAsync(operation, http, options.Concurrency,
                 Settle, TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
-            output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}");
+            var after = await probe.SampleAsync(cancellationToken);
+            result = result with { Database = await probe.WorkAsync(before, after, result.Sent, cancellationToken) };
+            before = after;
+            output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Work(result.Database)}");
             results.Add(result);
         }
         return new SystemResult(name, description, results);
     }
 
     /// <summary>
-    /// Fills the only silo up to the wanted number of activations (orders it holds in memory), then
-    /// sends SIGTERM and times the graceful stop until the process has exited.
+    /// Fills silo-0 up to the wanted number of activations (orders it holds in memory), then sends
+    /// SIGTERM and times the graceful stop until the process has exited. With a <paramref name="survivor"/>
+    /// silo, counts the orders that arrived there warm (its orderly_orders_arrived_warm_total).
     /// </summary>
-    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, CancellationToken cancellationToken)
+    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, int? survivor, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
         var metricsUrl = new Uri(ClusterLayout.SiloManagementUrl(0), "/metrics");
+        Uri? survivorMetrics = survivor is { } s ? new Uri(ClusterLayout.SiloManagementUrl(s), "/metrics") : null;
         var activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
         var placed = 0;
         while (activations < options.Activations)
         {
-            var batch = (int)Math.Min(1000, options.Activations - activations);
+            // With two silos about half of each batch lands on silo-0.
+            var batch = (int)Math.Clamp(options.Activations - activations, 200, 1000);
             await Parallel.ForEachAsync(Enumerable.Range(placed, batch), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
                 async (i, ct) => await PlaceAsync(http, $"bench-{runId}-fill-{i}", ct));
             placed += batch;
             activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
             output.WriteLine($"    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
         }
+        var warmBefore = survivorMetrics is null ? 0 : await CounterAsync(http, survivorMetrics, ArrivedWarmCounter(), cancellationToken);
         var silo = cluster.Started[ClusterLayout.SiloName(0)];
         var clock = Stopwatch.StartNew();
         silo.Signal(UnixSignal.Term);
@@ -200,9 +236,20 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var seconds = Math.Round(clock.Elapsed.TotalSeconds, 2);
         if (exited)
             silo.ForgetPidFile();
-        output.WriteLine($"    silo-0 with {activations:N0} activations: SIGTERM to exit in {seconds:0.00} s{(exited ? $" (exit {silo.ExitCode})" : ", still running after 60 s")}");
-        return new SiloShutdown(activations, exited ? seconds : -1, exited ? silo.ExitCode : null);
+        long? warm = survivorMetrics is null ? null : await CounterAsync(http, survivorMetrics, ArrivedWarmCounter(), cancellationToken) - warmBefore;
+        output.WriteLine($"    silo-0 with {activations:N0} activations: SIGTERM to exit in {seconds:0.00} s{(exited ? $" (exit {silo.ExitCode})" : ", still running after 60 s")}"
+            + (warm is { } w ? $"; {w:N0} arrived warm on silo-{survivor}" : ""));
+        return new SiloShutdown(activations, exited ? seconds : -1, exited ? silo.ExitCode : null, warm);
     }
+
+    private static async Task<long> CounterAsync(HttpClient http, Uri metricsUrl, Regex counter, CancellationToken cancellationToken)
+    {
+        var match = counter.Match(await http.GetStringAsync(metricsUrl, cancellationToken));
+        return match.Success ? (long)double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    [GeneratedRegex(@"^orderly_orders_arrived_warm_total(?:\{[^}]*\})?\s+([0-9.eE+]+)", RegexOptions.Multiline)]
+    private static partial Regex ArrivedWarmCounter();
 
     /// <summary>Grain activations the silo reports on /metrics (Orleans' catalog gauge).</summary>
     private static async Task<long> ActivationsAsync(HttpClient http, Uri metricsUrl, CancellationToken cancellationToken)
@@ -226,6 +273,9 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
         return doc.RootElement.GetProperty("id").GetString()!;
     }
+
+    private static string Work(DatabaseWork? work) => work is null ? "" :
+        string.Create(CultureInfo.InvariantCulture, $"WAL {work.WalBytes:N0} B ({work.WalScope})   rows {work.RowsWritten:0.##}   write xacts {work.WriteTransactions?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a"}   statements {work.Statements?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a"}   scans {work.TableScans:0.##} per request");
 
     private static HttpRequestMessage Json(HttpMethod method, string path, string body) =>
         new(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };

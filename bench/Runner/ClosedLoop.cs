@@ -6,6 +6,12 @@ namespace Orderly.Bench.Runner;
 /// <summary>Throughput and latency of one operation against one system.</summary>
 public sealed record OperationResult(string Operation, long Requests, long Errors, double Seconds, double Throughput, double P50Ms, double P99Ms)
 {
+    /// <summary>Every request answered during the run, the unrecorded settle time included: what database work is divided by.</summary>
+    public long Sent { get; init; }
+
+    /// <summary>Postgres' own count of the work per request; null when the bench did not measure it.</summary>
+    public DatabaseWork? Database { get; init; }
+
     /// <param name="errorsInHistogram">Whether the histogram holds the errors' latencies too (else only successes').</param>
     public static OperationResult From(string operation, HistogramBase latencyMicros, long errors, double seconds, bool errorsInHistogram = false)
     {
@@ -52,6 +58,7 @@ public static class ClosedLoop
             latency.Add(bucket.Latency);
             errors += bucket.Failures;
         }
-        return OperationResult.From(operation, latency, errors, Math.Max(seconds, 1e-3), errorsInHistogram: true);
+        var sent = metrics.Seconds.Sum(s => s.Bucket.Requests);
+        return OperationResult.From(operation, latency, errors, Math.Max(seconds, 1e-3), errorsInHistogram: true) with { Sent = sent };
     }
 }

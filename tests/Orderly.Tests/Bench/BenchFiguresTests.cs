@@ -59,6 +59,38 @@ public sealed class BenchFiguresTests
     }
 
     [Fact]
+    public void Database_targets_read_wal_against_the_baseline_and_fall_back_to_rows_and_transactions_without_statement_counts()
+    {
+        static OperationResult Work(string operation, double wal, double? statements, double rows, double scans = 0) =>
+            Op(operation, 100) with { Database = new DatabaseWork(wal, "schema", rows == 0 ? 0 : 1, rows, scans, statements) };
+        var baseline = new SystemResult("baseline", "b", [Work(Operations.Create, 1000, 1, 1), Work(Operations.Update, 800, 1, 1)]);
+        var counted = new SystemResult("orderly-1-silo", "o", [Work(Operations.Create, 1200, 1, 1), Work(Operations.Update, 970, 2, 1), Work(Operations.ReadHot, 0, 0, 0)]);
+        var uncounted = new SystemResult("orderly-2-silos", "o", [Work(Operations.Create, 1100, null, 2), Work(Operations.ReadHot, 0, null, 0, scans: 0.5)]);
+        var targets = BenchReport.DatabaseTargetsOf([baseline, counted, uncounted]);
+
+        bool Met(string name) => targets.Single(t => t.Name == name).Met;
+        Assert.True(Met("create WAL per request vs baseline (orderly-1-silo)"));    // 1.20×
+        Assert.False(Met("update WAL per request vs baseline (orderly-1-silo)"));   // 1.21×
+        Assert.True(Met("create: statements per request (orderly-1-silo)"));
+        Assert.False(Met("update: statements per request (orderly-1-silo)"));
+        Assert.True(Met("hot read: statements per request (orderly-1-silo)"));
+        Assert.False(Met("create: rows and write transactions per request (orderly-2-silos)"));
+        Assert.Equal("2 / 1 (statements n/a)", targets.Single(t => t.Name == "create: rows and write transactions per request (orderly-2-silos)").Measured);
+        Assert.False(Met("hot read: table scans and rows written per request (orderly-2-silos)"));
+    }
+
+    [Fact]
+    public void A_silo_stop_with_a_survivor_is_judged_on_orders_handed_over_warm_and_ten_seconds()
+    {
+        var none = Array.Empty<Ratio>();
+        Target Judge(long warm, double seconds) => BenchReport.TargetsOf(none, new SiloShutdown(10_000, seconds, 0, warm), null, 10_000).Single();
+        Assert.True(Judge(9_500, 10).Met);
+        Assert.False(Judge(9_499, 1).Met);
+        Assert.False(Judge(10_000, 10.01).Met);
+        Assert.Equal("95.0% warm (9,500 of 10,000), 10.00 s", Judge(9_500, 10).Measured);
+    }
+
+    [Fact]
     public void Without_a_baseline_there_are_no_ratios()
     {
         Assert.Empty(BenchReport.RatiosOf(Op("insert", 1000), [System("orderly-1-silo", 1, 1)]));

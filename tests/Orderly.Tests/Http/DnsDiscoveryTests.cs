@@ -17,7 +17,7 @@ public sealed class DnsDiscoveryTests(GatewayFixture fixture)
         var layout = Processes.Layout;
         var gateway = ManagedProcess.Start(layout, "dns-gateway", "dotnet",
         [
-            Processes.GatewayDll, $"--Urls=http://127.0.0.1:{port}",
+            Processes.GatewayDll, $"--Gateway:Port={port}", $"--Gateway:ManagementPort={FreePorts.Next()}",
             "--Cluster:SiloGatewayDns=localhost", $"--Cluster:SiloGatewayPort={fixture.SiloGatewayPort}",
             $"--Orleans:ClusterId={fixture.ClusterId}", $"--Orleans:ServiceId={fixture.ClusterId}",
         ], new Dictionary<string, string> { ["ConnectionStrings__Orderly"] = "", ["ORDERLY_DB"] = "" });

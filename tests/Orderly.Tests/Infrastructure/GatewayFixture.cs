@@ -24,6 +24,12 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     private int _port;
 
+    /// <summary>The gateway's operators' port (/metrics), a free one like its public port.</summary>
+    public int ManagementPort { get; } = FreePorts.Next();
+
+    /// <summary>The gateway's public port (the API and health; what a load balancer sends to).</summary>
+    public int Port => _port;
+
     public HttpClient CreateClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions
     {
         AllowAutoRedirect = false,
@@ -49,7 +55,8 @@ public sealed class GatewayFixture : IAsyncLifetime
         _port = FreePorts.Next();
         Factory = new WebApplicationFactory<GatewayEntry>().WithWebHostBuilder(web =>
         {
-            web.UseSetting("Urls", $"http://127.0.0.1:{_port}");
+            web.UseSetting("Gateway:Port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            web.UseSetting("Gateway:ManagementPort", ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("ConnectionStrings:Orderly", ConnectionString);
             web.UseSetting("Orleans:ClusterId", ClusterId);
             web.UseSetting("Orleans:ServiceId", ClusterId);
@@ -85,9 +92,10 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task<string> StoredStateFingerprintAsync()
     {
         await using var command = Db.CreateCommand("""
-            SELECT (SELECT count(*) FROM orleansstorage) || ':' ||
-                   coalesce((SELECT md5(string_agg(payload::text || version, ',' ORDER BY grainidn0, grainidn1)) FROM orleansstorage), '') || ':' ||
-                   coalesce((SELECT md5(string_agg(doc::text, ',' ORDER BY id)) FROM orders), '')
+            SELECT (SELECT count(*) FROM orleans_grain_state) || ':' ||
+                   coalesce((SELECT md5(string_agg(payload::text || version, ',' ORDER BY grainidn0, grainidn1)) FROM orleans_grain_state), '') || ':' ||
+                   (SELECT count(*) FROM orders) || ':' ||
+                   coalesce((SELECT md5(string_agg(doc::text || version, ',' ORDER BY id)) FROM orders), '')
             """);
         return (string)(await command.ExecuteScalarAsync())!;
     }

@@ -27,16 +27,26 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         Db = NpgsqlDataSource.Create(ConnectionString);
         await new SchemaMigrator(Db, NullLogger<SchemaMigrator>.Instance).ApplyAsync();
 
-        var builder = new InProcessTestClusterBuilder(2);
+        Cluster = Build(ConnectionString, silos: 2);
+        await Cluster.DeployAsync();
+    }
+
+    /// <summary>A cluster of Orderly silos on the given database (not yet deployed). Tests that stop silos build their own.</summary>
+    public static InProcessTestCluster Build(string connectionString, int silos, Action<ISiloBuilder>? configure = null)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSiloHost((_, host) =>
         {
-            host.Configuration["ConnectionStrings:Orderly"] = ConnectionString;
+            host.Configuration["ConnectionStrings:Orderly"] = connectionString;
             host.AddOrderlyDefaults();
             host.Services.AddOrderRules(host.Configuration);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddOrderlyStorage());
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddOrderlyStorage();
+            configure?.Invoke(silo);
+        });
+        return builder.Build();
     }
 
     public async Task DisposeAsync()

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Orderly.Tests.Kubernetes;
 
 /// <summary>
-/// The timing numbers of DESIGN.md's shutdown timeline as an overlay actually sets them, with the ALB's
+/// The timing numbers of the shutdown timeline (docs/shutdown.md) as an overlay actually sets them, with the ALB's
 /// documented defaults where an annotation is absent (interval 15 s, timeout 5 s, healthy 5,
 /// unhealthy 2, target type instance, path "/", deregistration delay 300 s, idle timeout 60 s).
 /// </summary>

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Orderly.Tests.Kubernetes;
 
 /// <summary>
-/// DESIGN.md's invariants, checked on rendered manifests with their actual numbers. Returns every
+/// The invariants of docs/shutdown.md, checked on rendered manifests with their actual numbers. Returns every
 /// violation found (an empty list means the overlay keeps them all).
 /// </summary>
 public static class Invariants
@@ -46,8 +46,13 @@ public static class Invariants
             var c = d.Spec.Template.Spec.Containers[0];
             var readiness = c.ReadinessProbe?.HttpGet?.Path;
             var liveness = c.LivenessProbe?.HttpGet?.Path;
+            var failures = c.ReadinessProbe?.FailureThreshold ?? 3;
+            Require(failures >= 2, $"{name} readiness failureThreshold {failures}: one slow probe takes the pod out");
             if (name == "gateway")
             {
+                // Kubelet has seen the pod unready before SIGTERM too: F·period + timeout ≤ P.
+                var kubeletSees = failures * (c.ReadinessProbe?.PeriodSeconds ?? 10) + (c.ReadinessProbe?.TimeoutSeconds ?? 1);
+                Require(t.GatewayPreStop >= kubeletSees, $"gateway preStop P={t.GatewayPreStop} < readiness F·period + timeout = {kubeletSees}");
                 Require(readiness == t.HealthPath, $"gateway readiness probe path {readiness ?? "none"} differs from the ALB health check path {t.HealthPath}");
                 Require((c.ReadinessProbe?.PeriodSeconds ?? 10) <= t.Interval, $"gateway readiness period {c.ReadinessProbe?.PeriodSeconds ?? 10} exceeds the ALB interval {t.Interval}");
             }
@@ -82,8 +87,8 @@ public static class Invariants
             foreach (var hidden in new[] { "/metrics", "/dashboard" })
                 Require(ingress.Spec.Rules.SelectMany(r => r.Http.Paths).Any(p => p.Path == hidden), $"Ingress {ingress.Metadata.Name} does not block {hidden}");
         }
-        Require(!m.All<V1Service>().Any(s => s.Spec.Ports.Any(p => p.TargetPort?.Value is "management" or "5200") && s.Spec.Type is "LoadBalancer" or "NodePort"),
-            "a Service exposes the silo management port outside the cluster");
+        Require(!m.All<V1Service>().Any(s => s.Spec.Ports.Any(p => p.TargetPort?.Value is "management" or "5200" or "5300")),
+            "a Service names a management port (gateway 5300, silo 5200)");
         return v;
     }
 

@@ -38,7 +38,10 @@ public sealed partial class ObservabilityTests
     {
         await using var cluster = await ClusterUnderTest.StartAsync("graceful", silos: 1, gateways: 2);
         var gateway0 = ClusterLayout.GatewayUrl(0);
-        var before = await Scrape(gateway0);
+        var metrics0 = ClusterLayout.GatewayManagementUrl(0);
+        // The gateway's metrics are on its management port only; the public port has no such route.
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync(new Uri(gateway0, "/metrics"))).StatusCode);
+        var before = await Scrape(metrics0);
         foreach (var series in new[] { "orderly_orders_placed_total", "orderly_readiness", "http_server_request_duration_seconds", "dotnet_gc_collections_total", "orleans_" })
         {
             if (series == "orderly_orders_placed_total")
@@ -56,7 +59,7 @@ public sealed partial class ObservabilityTests
             var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
             await Http.PostAsJsonAsync(new Uri(gateway0, $"/orders/{id}/status"), new { status = "packed" });
         }
-        var afterOrders = await Scrape(gateway0);
+        var afterOrders = await Scrape(metrics0);
         Assert.Equal(5, afterOrders.Value("orderly_orders_placed_total") - before.Value("orderly_orders_placed_total"));
         Assert.Equal(5, afterOrders.Value("orderly_orders_updated_total", "operation=\"status\""));
 
@@ -65,7 +68,7 @@ public sealed partial class ObservabilityTests
             s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5), "readiness flip");
         for (var i = 0; i < 3; i++)
             Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(new Uri(gateway0, "/orders?limit=1"))).StatusCode);
-        var draining = await Scrape(gateway0);
+        var draining = await Scrape(metrics0);
         Assert.Equal(0, draining.Value("orderly_readiness"));
         Assert.True(draining.Value("orderly_http_requests_while_draining_total") >= 3);
         Assert.True(await cluster["gateway-0"].WaitForExitAsync(TimeSpan.FromSeconds(30)));

@@ -113,6 +113,75 @@ public sealed class SchemaTests : IAsyncLifetime
         Assert.Equal("a", await Scalar<string>("SELECT doc->>'deliveryAddress' FROM orders"));
     }
 
+    [Fact]
+    public async Task Other_grain_types_keep_the_generic_table_through_the_current_and_the_previous_query_texts()
+    {
+        await Migrator().ApplyAsync();
+        const string write = "SELECT orderly_write_state(1, 10, 20, 2, 'cart', NULL, 'svc', @v, convert_to(@s, 'UTF8'))";
+        Assert.Equal(1, await Scalar<int>(write, null, """{"n":1}"""));
+        Assert.Equal(2, await Scalar<int>(write, 1, """{"n":2}"""));
+        Assert.Equal(1, await Scalar<long>("SELECT count(*) FROM orleans_grain_state WHERE graintypestring = 'cart'"));
+        Assert.Equal(0, await Scalar<long>("SELECT count(*) FROM orders"));
+
+        Assert.Equal(("""{"n": 2}""", 2), await ReadWith(await QueryText("ReadFromStorageKey")));
+        Assert.Equal(("""{"n": 2}""", 2), await ReadWith(PreviousReadText));
+
+        // The previous build's clear text updates the view; its trigger clears the generic row.
+        await using (var clear = _db.CreateCommand(PreviousClearText))
+        {
+            AddKey(clear);
+            clear.Parameters.AddWithValue("GrainStateVersion", 2);
+            Assert.Equal(3, (int)(await clear.ExecuteScalarAsync())!);
+        }
+        Assert.Equal((null, 3), await ReadWith(await QueryText("ReadFromStorageKey")));
+    }
+
+    // Verbatim from migration 0001: what a silo of the previous build has cached.
+    private const string PreviousReadText = """
+        SELECT convert_to(Payload::text, 'UTF8') AS PayloadBinary, now() AS ModifiedOn, Version
+          FROM OrleansStorage
+         WHERE GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1 AND GrainTypeString = @GrainTypeString
+           AND ServiceId = @ServiceId AND GrainIdExtensionString = coalesce(@GrainIdExtensionString, '')
+           AND @GrainIdHash IS NOT NULL AND @GrainTypeHash IS NOT NULL;
+        """;
+
+    private const string PreviousClearText = """
+        UPDATE OrleansStorage
+           SET Payload = NULL, Version = Version + 1, ModifiedOn = now()
+         WHERE GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1 AND GrainTypeString = @GrainTypeString
+           AND ServiceId = @ServiceId AND GrainIdExtensionString = coalesce(@GrainIdExtensionString, '')
+           AND Version = @GrainStateVersion AND @GrainIdHash IS NOT NULL AND @GrainTypeHash IS NOT NULL
+        RETURNING Version AS NewGrainStateVersion;
+        """;
+
+    private async Task<string> QueryText(string key)
+    {
+        await using var command = _db.CreateCommand("SELECT querytext FROM orleansquery WHERE querykey = @k");
+        command.Parameters.AddWithValue("k", key);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<(string? Payload, int Version)> ReadWith(string text)
+    {
+        await using var command = _db.CreateCommand(text);
+        AddKey(command);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var payload = reader.IsDBNull(0) ? null : System.Text.Encoding.UTF8.GetString(reader.GetFieldValue<byte[]>(0));
+        return (payload, reader.GetInt32(2));
+    }
+
+    private static void AddKey(NpgsqlCommand command)
+    {
+        command.Parameters.AddWithValue("GrainIdHash", 1);
+        command.Parameters.AddWithValue("GrainIdN0", 10L);
+        command.Parameters.AddWithValue("GrainIdN1", 20L);
+        command.Parameters.AddWithValue("GrainTypeHash", 2);
+        command.Parameters.AddWithValue("GrainTypeString", "cart");
+        command.Parameters.Add(new NpgsqlParameter<string?>("GrainIdExtensionString", null));
+        command.Parameters.AddWithValue("ServiceId", "svc");
+    }
+
     private async Task Exec(string sql)
     {
         await using var command = _db.CreateCommand(sql);

@@ -71,9 +71,10 @@ public sealed class ClusterUnderTest : IAsyncDisposable
         return start < 0 ? text : text[start..];
     }
 
+    /// <summary>The test is over and its schema goes with it: no graceful stop to wait for.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Cluster.DownAsync();
+        await Cluster.KillAsync();
         await TestDatabase.DropSchemaAsync(ConnectionString);
     }
 }

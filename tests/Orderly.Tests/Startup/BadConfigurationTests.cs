@@ -27,7 +27,7 @@ public sealed class BadConfigurationTests
     [InlineData("gateway")]
     public async Task Without_a_database_setting_the_process_exits_with_a_clear_message(string who)
     {
-        var result = await Processes.RunAsync("dotnet", [who == "silo" ? Processes.SiloDll : Processes.GatewayDll, "--Urls=http://127.0.0.1:0"], Env(null));
+        var result = await Processes.RunAsync("dotnet", [who == "silo" ? Processes.SiloDll : Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}"], Env(null));
         AssertFailedClearly(result, who, "No database configured");
     }
 
@@ -41,7 +41,7 @@ public sealed class BadConfigurationTests
     [Fact]
     public async Task An_unreachable_database_fails_start_up_within_the_timeout()
     {
-        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Urls=http://127.0.0.1:0"],
+        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}"],
             Env("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z"), TimeSpan.FromSeconds(60));
         AssertFailedClearly(result, "gateway", "cannot reach the database at 127.0.0.1:1/z");
         Assert.DoesNotContain("Password=y", result.Error + result.Output, StringComparison.Ordinal);
@@ -60,6 +60,8 @@ public sealed class BadConfigurationTests
             [
                 Processes.SiloDll, $"--Silo:ManagementPort={port}", $"--Silo:SiloPort={FreePorts.Next()}",
                 $"--Silo:GatewayPort={FreePorts.Next()}", "--Orleans:ClusterId=ports",
+                // About ports, not the database: a busy machine must not turn this into a database timeout.
+                "--Database:StartupTimeoutSeconds=60",
             ], Env(cs), TimeSpan.FromSeconds(90));
             AssertFailedClearly(result, "silo", "address already in use");
         }
@@ -73,7 +75,7 @@ public sealed class BadConfigurationTests
     public async Task A_keep_alive_timeout_below_the_load_balancer_idle_timeout_is_refused()
     {
         var result = await Processes.RunAsync("dotnet",
-            [Processes.GatewayDll, "--Urls=http://127.0.0.1:0", "--Gateway:KeepAliveTimeoutSeconds=30", "--Gateway:LoadBalancerIdleTimeoutSeconds=60"],
+            [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Gateway:KeepAliveTimeoutSeconds=30", "--Gateway:LoadBalancerIdleTimeoutSeconds=60"],
             Env(TestDatabase.ConnectionString));
         AssertFailedClearly(result, "gateway", "KeepAliveTimeoutSeconds (30) must be greater");
     }
@@ -81,7 +83,7 @@ public sealed class BadConfigurationTests
     [Fact]
     public async Task An_unknown_shutdown_profile_is_refused()
     {
-        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Urls=http://127.0.0.1:0", "--Shutdown:Profile=yolo"],
+        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Shutdown:Profile=yolo"],
             Env(TestDatabase.ConnectionString));
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("yolo", result.Error, StringComparison.Ordinal);

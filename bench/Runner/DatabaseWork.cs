@@ -1,0 +1,169 @@
+using Npgsql;
+
+namespace Orderly.Bench.Runner;
+
+/// <summary>
+/// What Postgres did per request during one operation, as Postgres itself counts it. Unlike
+/// throughput these figures do not move with how busy the machine is.
+/// </summary>
+/// <param name="WalBytes">WAL written per request by transactions touching the bench's schema.</param>
+/// <param name="WalScope">"schema" when read record by record (pg_walinspect), "cluster" when only the
+/// server-wide WAL position was available (then other databases' writes count too).</param>
+/// <param name="WriteTransactions">Transactions per request that wrote to the bench's tables (from the WAL); null without pg_walinspect.</param>
+/// <param name="RowsWritten">Rows inserted, updated or deleted per request in the bench's schema (heap records in the WAL, or pg_stat_user_tables).</param>
+/// <param name="TableScans">Index and sequential scans per request on the bench's tables: reads that reached a table.</param>
+/// <param name="Statements">Top-level statements per request (pg_stat_statements); null when it is not loaded.</param>
+public sealed record DatabaseWork(double WalBytes, string WalScope, double? WriteTransactions, double RowsWritten, double TableScans, double? Statements);
+
+/// <summary>
+/// Samples Postgres' counters before and after an operation. Row and scan counters are per table and
+/// so only see the bench's schema; WAL is read record by record with pg_walinspect when the user may
+/// (the throwaway Postgres' user is a superuser), keeping the records of transactions that touched
+/// the schema's relations; otherwise the server-wide WAL position. Statements need
+/// pg_stat_statements in shared_preload_libraries (new ./orderly Postgres instances have it; an
+/// existing one without it reports "n/a" rather than restarting a server others may share).
+/// </summary>
+public sealed class DatabaseWorkProbe : IAsyncDisposable
+{
+    // Marks the probe's own statements so pg_stat_statements' count leaves them out.
+    private const string Marker = "/* orderly-bench-probe */";
+
+    /// <summary>
+    /// A backend publishes its table counters at most once a second and, when it went idle within a
+    /// second of its last flush, only 10 s later (PGSTAT_IDLE_INTERVAL); a sample waits that out.
+    /// </summary>
+    private static readonly TimeSpan StatsSettle = TimeSpan.FromSeconds(11);
+
+    private readonly NpgsqlDataSource _db;
+    // Schema-qualified functions and views of the extensions, or null when unavailable: an extension
+    // lives in whichever schema created it first, which need not be on this search path.
+    private string? _walInspect;
+    private string? _statements;
+
+    private DatabaseWorkProbe(NpgsqlDataSource db) => _db = db;
+
+    public sealed record Sample(string Lsn, long Rows, long Scans, long? Statements);
+
+    public static async Task<DatabaseWorkProbe> CreateAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var probe = new DatabaseWorkProbe(NpgsqlDataSource.Create(connectionString));
+        if (await probe.TryAsync("CREATE EXTENSION IF NOT EXISTS pg_walinspect", cancellationToken))
+            probe._walInspect = await probe.ExtensionSchemaAsync("pg_walinspect", cancellationToken) + ".pg_get_wal_records_info";
+        if (await probe.ScalarAsync<bool>("SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'", cancellationToken)
+            && await probe.TryAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", cancellationToken))
+            probe._statements = await probe.ExtensionSchemaAsync("pg_stat_statements", cancellationToken) + ".pg_stat_statements";
+        return probe;
+    }
+
+    /// <summary>Counters now, once what earlier requests did has been published.</summary>
+    public async Task<Sample> SampleAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(StatsSettle, cancellationToken);
+        await using var command = _db.CreateCommand($"""
+            {Marker}
+            SELECT pg_current_wal_flush_lsn()::text,
+                   coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::bigint,
+                   coalesce(sum(coalesce(seq_scan, 0) + coalesce(idx_scan, 0)), 0)::bigint,
+                   {(_statements is { } statements
+                       ? $"(SELECT sum(calls)::bigint FROM {statements} WHERE toplevel AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%orderly-bench-probe%')"
+                       : "NULL::bigint")}
+              FROM pg_stat_user_tables WHERE schemaname = current_schema()
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new Sample(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3));
+    }
+
+    /// <summary>The work between two samples, divided by the requests sent in between.</summary>
+    public async Task<DatabaseWork> WorkAsync(Sample before, Sample after, long requests, CancellationToken cancellationToken)
+    {
+        double Per(double value) => requests <= 0 ? 0 : Math.Round(value / requests, 2);
+        double wal;
+        double? transactions = null;
+        double rows = after.Rows - before.Rows;
+        if (_walInspect is not null)
+        {
+            // Rows from the WAL too: exact, and not subject to the counters' publishing delay.
+            (wal, var xacts, rows) = await SchemaWalAsync(before.Lsn, after.Lsn, cancellationToken);
+            transactions = Per(xacts);
+        }
+        else
+        {
+            wal = await ScalarAsync<decimal>($"{Marker} SELECT pg_wal_lsn_diff('{after.Lsn}', '{before.Lsn}')", cancellationToken) is var d ? (double)d : 0;
+        }
+        return new DatabaseWork(Per(wal), _walInspect is null ? "cluster" : "schema", transactions,
+            Per(rows), Per(after.Scans - before.Scans),
+            before.Statements is { } s0 && after.Statements is { } s1 ? Per(s1 - s0) : null);
+    }
+
+    /// <summary>
+    /// WAL bytes of records that touch a relation of the current schema (or its TOAST table), plus
+    /// every record of a transaction that did — its commit record included — and how many such transactions.
+    /// </summary>
+    private async Task<(long Bytes, long Transactions, long Rows)> SchemaWalAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        // pg_walinspect refuses a range that starts at the flush position: nothing was written at all.
+        if (Lsn(to) <= Lsn(from))
+            return (0, 0, 0);
+        await using var command = _db.CreateCommand($"""
+            {Marker}
+            WITH mine AS (
+                SELECT c.relfilenode FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relfilenode <> 0
+                UNION
+                SELECT t.relfilenode FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid
+                 WHERE c.relnamespace = current_schema()::regnamespace),
+            recs AS (
+                SELECT row_number() OVER () AS n, xid, record_length, block_ref, resource_manager, record_type
+                  FROM {_walInspect}(@from::pg_lsn, @to::pg_lsn)),
+            touching AS (
+                SELECT DISTINCT r.n, r.xid, r.resource_manager, r.record_type
+                  FROM recs r CROSS JOIN LATERAL regexp_matches(r.block_ref, 'rel \d+/\d+/(\d+)', 'g') AS m
+                 WHERE m[1]::oid IN (SELECT relfilenode FROM mine)),
+            xids AS (SELECT DISTINCT xid FROM touching WHERE xid <> '0'::xid)
+            SELECT coalesce(sum(r.record_length), 0)::bigint, (SELECT count(*) FROM xids),
+                   (SELECT count(*) FROM touching
+                     WHERE resource_manager = 'Heap' AND split_part(record_type, '+', 1) IN ('INSERT', 'UPDATE', 'HOT_UPDATE', 'DELETE'))
+              FROM recs r
+             WHERE r.n IN (SELECT n FROM touching) OR r.xid IN (SELECT xid FROM xids)
+            """);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        command.CommandTimeout = 120;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    /// <summary>"16/B374D848" as a number.</summary>
+    private static ulong Lsn(string text)
+    {
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        return (ulong.Parse(text.AsSpan(0, slash), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) << 32)
+            | ulong.Parse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<string> ExtensionSchemaAsync(string extension, CancellationToken cancellationToken) =>
+        await ScalarAsync<string>($"SELECT quote_ident(extnamespace::regnamespace::text) FROM pg_extension WHERE extname = '{extension}'", cancellationToken);
+
+    private async Task<bool> TryAsync(string sql, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _db.CreateCommand(sql);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }
+        catch (PostgresException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql, CancellationToken cancellationToken)
+    {
+        await using var command = _db.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+}

@@ -1,0 +1,148 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Orderly.Gateway.Cluster;
+using Orderly.Tests.Infrastructure;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Polly.Timeout;
+
+namespace Orderly.Tests.Http;
+
+/// <summary>
+/// The retry classifier, per error class: only what a retry can fix is transient. Postgres errors are
+/// real ones, raised by the shared Postgres, and each verdict is checked again after the exception
+/// crossed the Orleans wire with the gateway's own serializer (which keeps Data but not SqlState).
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class FailuresTests(GatewayFixture fixture)
+{
+    private Exception OverTheWire(Exception e)
+    {
+        var serializer = fixture.Factory.Services.GetRequiredService<Serializer>();
+        return serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(e))!;
+    }
+
+    private async Task<PostgresException> Raise(string sql)
+    {
+        await using var connection = await fixture.Db.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+    }
+
+    public static TheoryData<string, string, FailureKind> PostgresErrors() => new()
+    {
+        // name, SQL that makes Postgres refuse, verdict
+        { "22P05 NUL in jsonb (data exception)", """SELECT '{"a":"\u0000"}'::jsonb""", FailureKind.Permanent },
+        { "22003 numeric out of range (data exception)", "SELECT 2147483647::int + 1", FailureKind.Permanent },
+        { "22P02 invalid text representation (data exception)", "SELECT 'x'::uuid", FailureKind.Permanent },
+        { "23505 unique violation (integrity)", "CREATE TEMP TABLE u (k int PRIMARY KEY); INSERT INTO u VALUES (1), (1)", FailureKind.Permanent },
+        { "23514 check violation (integrity)", "CREATE TEMP TABLE c (k int CHECK (k > 0)); INSERT INTO c VALUES (0)", FailureKind.Permanent },
+        { "42601 syntax error", "SELEKT 1", FailureKind.Permanent },
+        { "42P01 undefined table", "SELECT * FROM no_such_table_here", FailureKind.Permanent },
+        { "P0001 raised exception", "DO $$ BEGIN RAISE EXCEPTION 'refused'; END $$", FailureKind.Permanent },
+        { "57014 statement timeout", "SET LOCAL statement_timeout = 1; SELECT pg_sleep(1)", FailureKind.Transient },
+        { "57P01 connection terminated by an administrator", "SELECT pg_terminate_backend(pg_backend_pid())", FailureKind.Transient },
+    };
+
+    [Theory]
+    [MemberData(nameof(PostgresErrors))]
+    public async Task A_real_Postgres_error_is_classified_by_its_SQLSTATE_here_and_after_the_Orleans_wire(string name, string sql, FailureKind expected)
+    {
+        var error = await Raise(sql);
+        Assert.True(expected == Failures.Classify(error), $"{name}: {error.SqlState}");
+
+        var transported = Assert.IsType<PostgresException>(OverTheWire(error));
+        Assert.Equal(error.SqlState, Failures.SqlStateOf(transported));
+        Assert.True(expected == Failures.Classify(transported), $"{name} after the wire");
+        // Wrapped by Orleans (e.g. a storage failure during activation), the cause still decides.
+        Assert.True(expected == Failures.Classify(new OrleansException("grain call failed", transported)), $"{name} wrapped");
+    }
+
+    [Theory]
+    [InlineData("08000", FailureKind.Transient)] // connection exception
+    [InlineData("08006", FailureKind.Transient)] // connection failure
+    [InlineData("08001", FailureKind.Transient)] // unable to establish a connection
+    [InlineData("40001", FailureKind.Transient)] // serialization failure
+    [InlineData("40P01", FailureKind.Transient)] // deadlock detected
+    [InlineData("53300", FailureKind.Transient)] // too many connections
+    [InlineData("53200", FailureKind.Transient)] // out of memory
+    [InlineData("57P02", FailureKind.Transient)] // crash shutdown
+    [InlineData("57P03", FailureKind.Transient)] // cannot connect now (starting up)
+    [InlineData("55P03", FailureKind.Transient)] // lock not available
+    [InlineData("58030", FailureKind.Transient)] // I/O error
+    [InlineData("57P04", FailureKind.Permanent)] // database dropped
+    [InlineData("22021", FailureKind.Permanent)] // character not in repertoire (NUL in text)
+    [InlineData("22001", FailureKind.Permanent)] // string too long
+    [InlineData("23502", FailureKind.Permanent)] // not null violation
+    [InlineData("23503", FailureKind.Permanent)] // foreign key violation
+    [InlineData("42501", FailureKind.Permanent)] // insufficient privilege
+    [InlineData("42883", FailureKind.Permanent)] // undefined function
+    [InlineData("25P02", FailureKind.Permanent)] // in failed transaction
+    [InlineData("XX000", FailureKind.Permanent)] // internal error
+    [InlineData("", FailureKind.Permanent)] // no SQLSTATE at all
+    public void Every_SQLSTATE_class_gets_its_verdict(string sqlState, FailureKind expected)
+    {
+        var error = new PostgresException("refused", "ERROR", "ERROR", sqlState);
+        Assert.Equal(expected, Failures.Classify(error));
+        Assert.Equal(expected, Failures.Classify(OverTheWire(error)));
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_transient_here_and_after_the_Orleans_wire()
+    {
+        var closed = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Port = FreePorts.Next(), Timeout = 2 }.ToString();
+        await using var connection = new NpgsqlConnection(closed);
+        var error = await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync());
+        Assert.IsNotType<PostgresException>(error);
+        Assert.Equal(FailureKind.Transient, Failures.Classify(error));
+        Assert.Equal(FailureKind.Transient, Failures.Classify(OverTheWire(error)));
+    }
+
+    public static TheoryData<string, Exception, FailureKind> ClusterAndCodeErrors() => new()
+    {
+        { "silo unavailable", new SiloUnavailableException("gone"), FailureKind.Transient },
+        { "a bare Orleans failure (placement raced membership)", new OrleansException("placement failed"), FailureKind.Transient },
+        { "lost write race", new InconsistentStateException("etag mismatch", "1", "2"), FailureKind.Transient },
+        { "Orleans response timeout", new TimeoutException("no response"), FailureKind.Transient },
+        { "the retry budget's timeout", new TimeoutRejectedException("budget"), FailureKind.Transient },
+        { "socket reset", new SocketException((int)SocketError.ConnectionReset), FailureKind.Transient },
+        { "broken stream", new IOException("reset"), FailureKind.Transient },
+        { "Orleans failure caused by a broken connection", new OrleansException("call failed", new SocketException((int)SocketError.ConnectionRefused)), FailureKind.Transient },
+        { "Orleans failure with a cause it does not know", new OrleansException("call failed", new InvalidOperationException("odd")), FailureKind.Transient },
+        { "a value Orleans cannot serialize", new CodecNotFoundException("no codec"), FailureKind.Permanent },
+        { "Orleans failure caused by a serializer error", new OrleansException("call failed", new CodecNotFoundException("no codec")), FailureKind.Permanent },
+        { "stored JSON that does not read back", new JsonException("bad doc"), FailureKind.Permanent },
+        { "argument error", new ArgumentException("bad", "x"), FailureKind.Permanent },
+        { "argument out of range", new ArgumentOutOfRangeException("x"), FailureKind.Permanent },
+        { "format error", new FormatException("bad"), FailureKind.Permanent },
+        { "invalid cast", new InvalidCastException("bad"), FailureKind.Permanent },
+        { "Orleans failure caused by a null reference (a bug)", new OrleansException("call failed", NullReference()), FailureKind.Permanent },
+        { "an unknown exception (a bug)", new InvalidOperationException("odd"), FailureKind.Permanent },
+        { "a data error behind a transient-looking timeout", new TimeoutException("x", new PostgresException("refused", "ERROR", "ERROR", "22P05")), FailureKind.Permanent },
+        { "Orleans failure caused by a Postgres data error", new OrleansException("call failed", new PostgresException("refused", "ERROR", "ERROR", "22P05")), FailureKind.Permanent },
+        { "Orleans failure caused by a Postgres connection error", new OrleansException("call failed", new PostgresException("refused", "FATAL", "FATAL", "57P01")), FailureKind.Transient },
+    };
+
+    private static Exception NullReference()
+    {
+        string? missing = null;
+        try
+        {
+            return new InvalidOperationException(missing!.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (NullReferenceException e)
+        {
+            return e;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ClusterAndCodeErrors))]
+    public void Cluster_failures_are_transient_and_code_errors_are_not(string name, Exception error, FailureKind expected)
+    {
+        Assert.True(expected == Failures.Classify(error), name);
+    }
+}
