@@ -39,6 +39,11 @@ public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double Durat
     /// and pass the load balancer's health checks (~10–15 s on a busy 2-core machine).
     /// </summary>
     public const double PodSlotSeconds = 50;
+    /// <summary>
+    /// A silo leaves in its preStop plus Orleans' own stop (~10 s), and a new one is ready in ~10–15 s; it
+    /// sits behind no load balancer, so no health checks to pass.
+    /// </summary>
+    public const double SiloSlotSeconds = 35;
     /// <summary>A rollout step: start a pod, wait for its readiness and the load balancer's health checks.</summary>
     public const double RolloutStepSeconds = 22;
 
@@ -66,12 +71,13 @@ public sealed record Schedule(IReadOnlyList<ScaleDownEvent> Events, double Durat
             var leavingGateways = kind == EventKind.NodeDrain ? count : tier == Tier.Gateway ? count : 0;
             var drawn = Enumerable.Range(0, leavingGateways).Select(_ => lags.Draw(random)).ToList();
             var tail = Math.Max(0, (drawn.Count == 0 ? 0 : drawn.Max()) - budget);
+            var podSlot = tier == Tier.Gateway ? PodSlotSeconds : SiloSlotSeconds;
             var slot = kind switch
             {
-                EventKind.Pod => PodSlotSeconds,
-                EventKind.HpaStep => PodSlotSeconds + 5,
+                EventKind.Pod => podSlot,
+                EventKind.HpaStep => podSlot + 5,
                 EventKind.NodeDrain => PodSlotSeconds + 5 + (count - 1) * 35,
-                _ => size * RolloutStepSeconds + PodSlotSeconds,
+                _ => size * RolloutStepSeconds + podSlot,
             } + tail;
             list.Add(new ScaleDownEvent(i + 1, kind, tier, count, at, Math.Round(slot, 1), drawn));
             at += Math.Round(slot, 1);
