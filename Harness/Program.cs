@@ -3,6 +3,7 @@
 using System.CommandLine;
 using Orderly.Harness.Chaos;
 using Orderly.Harness.Cluster;
+using Orderly.Harness.Emulation;
 using Orderly.Harness.Experiment;
 using Orderly.LoadClient.Cli;
 
@@ -43,38 +44,61 @@ status.SetAction(async (_, ct) => await WithCluster(async cluster =>
 
 var experimentProfile = new Option<string>("--profile") { Description = "naive, graceful or both", DefaultValueFactory = _ => "both" };
 experimentProfile.AcceptOnlyFromAmong("naive", "graceful", "both");
-var events = new Option<int>("--events") { Description = "scale-down events per profile (alternating gateway, silo)", DefaultValueFactory = _ => 4 }.Within(1, 40);
-var sessions = new Option<int>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it)", DefaultValueFactory = _ => 16 }.Within(1, 500);
+var events = new Option<int?>("--events") { Description = "events per profile, kinds taking turns (default: 4; seed scale: 10 of every kind)" };
+var sessions = new Option<int?>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it; default 16, seed scale 1000)" };
 var outDir = new Option<string?>("--out") { Description = "results folder (default .orderly/results/<utc-timestamp>)" };
 var seed = new Option<int>("--seed") { Description = "seed for lags and sessions; same for every profile", DefaultValueFactory = _ => 7 };
+var kinds = new Option<string?>("--kinds") { Description = "event kinds, comma-separated: pod, hpa-step, node-drain, rollout (default: all four; demo: hpa-step,pod,node-drain)" };
+var clients = new Option<string>("--clients") { Description = "keepalive, new-connection, or mixed (every other session)", DefaultValueFactory = _ => "mixed" };
+clients.AcceptOnlyFromAmong("keepalive", "new-connection", "mixed");
+var replicas = new Option<int?>("--replicas") { Description = "gateways and silos each (default: 6 when an event needs them, else 3)" };
+var lagMedian = new Option<double>("--lag-median") { Description = "median deregistration lag, seconds", DefaultValueFactory = _ => LagDistribution.Default.MedianSeconds };
+var lagP99 = new Option<double>("--lag-p99") { Description = "99th percentile of the deregistration lag, seconds (the tail)", DefaultValueFactory = _ => LagDistribution.Default.P99Seconds };
+var lagSweep = new Option<bool>("--lag-sweep") { Description = "gateway events at fixed lags from 2 s to twice the graceful budget (preStop + drain), error rate at each" };
+var lags = new Option<string?>("--lags") { Description = "the sweep's lags in seconds, comma-separated (default: 2 s, sixths of the budget, then past it)" };
+var scale = new Option<string>("--scale") { Description = "default, or seed: ~1,000 sessions at the peak, think times of seconds, 10 events of every kind", DefaultValueFactory = _ => "default" };
+scale.AcceptOnlyFromAmong("default", "seed");
+var repeat = new Option<int>("--repeat") { Description = "run the experiment N times; repeat.json says whether the runs agree", DefaultValueFactory = _ => 1 }.Within(1, 10);
 
-Command ExperimentCommand(string name, string description)
+Command ExperimentCommand(string name, string description, bool demo)
 {
-    var command = new Command(name, description) { experimentProfile, events, sessions, outDir, seed };
+    var command = new Command(name, description) { experimentProfile, events, sessions, outDir, seed, kinds, clients, replicas, lagMedian, lagP99, lagSweep, lags, scale, repeat };
     command.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     {
         var profile = parse.GetValue(experimentProfile)!;
         var dir = parse.GetValue(outDir) ?? Cli.TimestampedFolder(Path.Combine(cluster.Layout.State, "results"));
-        var summaries = await new ExperimentRunner(cluster.Layout, Console.Out).RunAsync(new ExperimentOptions
-        {
-            Profiles = profile == "both" ? ["naive", "graceful"] : [profile],
-            ConnectionString = Cli.ConnectionString(),
-            OutDir = Path.GetFullPath(dir),
-            Events = parse.GetValue(events),
-            Sessions = parse.GetValue(sessions),
-            Seed = parse.GetValue(seed),
-        }, ct);
+        var options = ExperimentPresets.Build(new ExperimentRequest(
+            Profiles: profile == "both" ? ["naive", "graceful"] : [profile],
+            ConnectionString: Cli.ConnectionString(),
+            OutDir: Path.GetFullPath(dir),
+            Demo: demo,
+            Scale: parse.GetValue(scale)!,
+            Kinds: parse.GetValue(kinds),
+            Events: parse.GetValue(events),
+            Sessions: parse.GetValue(sessions),
+            Replicas: parse.GetValue(replicas),
+            Seed: parse.GetValue(seed),
+            Clients: parse.GetValue(clients)!,
+            LagMedian: parse.GetValue(lagMedian),
+            LagP99: parse.GetValue(lagP99),
+            LagSweep: parse.GetValue(lagSweep),
+            Lags: parse.GetValue(lags)));
+        var runner = new ExperimentRunner(cluster.Layout, Console.Out);
+        var runs = await runner.RepeatOrRunAsync(options, parse.GetValue(repeat), ct);
         // The product's claim: gracefully, nobody sees an error and no order is lost or doubled.
-        var graceful = summaries.FirstOrDefault(s => s.Profile == "graceful");
-        if (graceful is { Failed: > 0 } or { OrdersLost: > 0 } or { OrdersDuplicated: > 0 })
-            throw new ClusterException($"graceful profile missed its targets: {graceful.Failed} failed, {graceful.OrdersLost} lost, {graceful.OrdersDuplicated} duplicated");
+        foreach (var graceful in runs.SelectMany(r => r).Where(s => s.Profile == "graceful"))
+        {
+            if (graceful is { Failed: > 0 } or { OrdersLost: > 0 } or { OrdersDuplicated: > 0 })
+                throw new ClusterException($"graceful profile missed its targets: {graceful.Failed} failed, {graceful.OrdersLost} lost, {graceful.OrdersDuplicated} duplicated");
+        }
     }));
     return command;
 }
 
 var siloKills = new Option<int>("--silo-kills") { Description = "how many times to SIGKILL a silo", DefaultValueFactory = _ => 5 }.Within(0, 100);
 var settle = new Option<int>("--settle-seconds") { Description = "load after each fault before the next", DefaultValueFactory = _ => 20 }.Within(1, 600);
-var chaos = new Command("chaos", "the fault matrix under load: silo and gateway SIGKILL, Postgres restart, HAProxy reload, paused silo") { siloKills, settle, sessions };
+var chaosSessions = new Option<int>("--sessions") { Description = "peak concurrent sessions", DefaultValueFactory = _ => 16 }.Within(1, 500);
+var chaos = new Command("chaos", "the fault matrix under load: silo and gateway SIGKILL, Postgres restart, HAProxy reload, paused silo") { siloKills, settle, chaosSessions };
 chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 {
     var pgData = Path.Combine(cluster.Layout.State, "pg");
@@ -85,7 +109,7 @@ chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
         PostgresData = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1" && Directory.Exists(pgData) ? pgData : null,
         SiloKills = parse.GetValue(siloKills),
         Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
-        Sessions = parse.GetValue(sessions),
+        Sessions = parse.GetValue(chaosSessions),
     }, ct);
     var whole = results[^1];
     if (whole.Lost > 0 || whole.Duplicated > 0)
@@ -95,8 +119,8 @@ chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 var root = new RootCommand("Orderly's local harness: cluster runner, scale-down experiment, chaos")
 {
     up, down, status,
-    ExperimentCommand("experiment", "run the scale-down experiment"),
-    ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report"),
+    ExperimentCommand("experiment", "run the scale-down experiment", demo: false),
+    ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report", demo: true),
     chaos,
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Orderly.Harness.Cluster;
 using Orderly.LoadClient.Load;
 using Orderly.Harness.Emulation;
@@ -17,12 +18,23 @@ public sealed record ExperimentOptions
     public int Seed { get; init; } = 7;
     public int Gateways { get; init; } = 3;
     public int Silos { get; init; } = 3;
+    public IReadOnlyList<EventKind> Kinds { get; init; } = [EventKind.Pod];
+    /// <summary>keepalive, new-connection or mixed (every other session).</summary>
+    public string Clients { get; init; } = "mixed";
+    public LagDistribution Lags { get; init; } = LagDistribution.Default;
+    /// <summary>When set, the lag sweep: one gateway event per lag instead of the kinds' schedule.</summary>
+    public IReadOnlyList<double>? SweepLags { get; init; }
+    public TimeSpan ThinkMin { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan ThinkMax { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan Period { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>A name for the preset, shown in summaries (default, seed, demo, sweep).</summary>
+    public string Scale { get; init; } = "default";
 }
 
 /// <summary>
 /// The scale-down experiment: for each profile, a fresh local cluster, the same sine-wave load and the
-/// same scale-down schedule, then verification of every acknowledged order, then the files of
-/// docs/experiment.md ("Files") and the report.
+/// same schedule of events (pod, hpa-step, node-drain, rollout) or the lag sweep, then verification of
+/// every acknowledged order, then the files of docs/experiment.md ("Files") and the report.
 /// </summary>
 public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter output)
 {
@@ -39,10 +51,34 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
         return summaries;
     }
 
+    public async Task<IReadOnlyList<IReadOnlyList<Summary>>> RepeatOrRunAsync(ExperimentOptions options, int repeat, CancellationToken cancellationToken) =>
+        repeat <= 1 ? [await RunAsync(options, cancellationToken)] : await RepeatAsync(options, repeat, cancellationToken);
+
+    /// <summary>
+    /// The same experiment N times (DIR/run-1 …), then DIR/repeat.json: each run's verdict, and whether
+    /// they agree — graceful clean in every run, naive failing in every run.
+    /// </summary>
+    public async Task<IReadOnlyList<IReadOnlyList<Summary>>> RepeatAsync(ExperimentOptions options, int repeat, CancellationToken cancellationToken)
+    {
+        var runs = new List<IReadOnlyList<Summary>>();
+        for (var i = 1; i <= repeat; i++)
+        {
+            output.WriteLine($"══ run {i} of {repeat}");
+            runs.Add(await RunAsync(options with { OutDir = Path.Combine(options.OutDir, $"run-{i}") }, cancellationToken));
+        }
+        var agreement = Agreement.Of(runs);
+        await File.WriteAllTextAsync(Path.Combine(options.OutDir, "repeat.json"), JsonSerializer.Serialize(agreement, Results.Json), cancellationToken);
+        output.WriteLine(agreement.Agree ? $"the {repeat} runs agree: {agreement.Verdict}" : $"the {repeat} runs DISAGREE: {agreement.Verdict}");
+        return runs;
+    }
+
     private async Task<Summary> RunProfileAsync(string profile, string runId, ExperimentOptions options, CancellationToken cancellationToken)
     {
         var timings = PodTimings.For(profile);
-        var schedule = Schedule.Create(options.Events, options.Seed, timings);
+        // Planned from the graceful timeline for both profiles: same events, same times, same lags.
+        var schedule = options.SweepLags is { } sweep
+            ? Schedule.Sweep(sweep, PodTimings.Graceful)
+            : Schedule.Create(options.Kinds, options.Events, options.Seed, options.Gateways, options.Silos, options.Lags, PodTimings.Graceful);
         var cluster = new LocalCluster(layout, TextWriter.Null);
         var spec = timings.Spec(options.Silos, options.Gateways, profile, options.ConnectionString);
         output.WriteLine($"── {profile}: starting {options.Silos} silos, {options.Gateways} gateways, HAProxy");
@@ -58,9 +94,13 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
                 PeakSessions = options.Sessions,
                 FloorSessions = Math.Max(1, options.Sessions / 4),
                 Seed = options.Seed,
+                Connections = ConnectionModes.Mix(options.Clients),
+                ThinkMin = options.ThinkMin,
+                ThinkMax = options.ThinkMax,
+                Period = options.Period,
             };
             var duration = TimeSpan.FromSeconds(schedule.DurationSeconds);
-            output.WriteLine($"── {profile}: {options.Events} scale-down events over {duration.TotalSeconds:0}s, {load.FloorSessions}–{load.PeakSessions} sessions");
+            output.WriteLine($"── {profile}: {schedule.Events.Count} events ({string.Join(", ", schedule.Events.GroupBy(e => e.Kind).Select(g => $"{g.Count()} {g.Key.Name()}"))}) over {duration.TotalSeconds:0}s, {load.FloorSessions}–{load.PeakSessions} sessions, clients {options.Clients}");
             await using var sessions = new SessionLoad(load, metrics);
             var emulator = new KubeEmulator(cluster, spec, timings, metrics);
             var loadTask = sessions.RunAsync(duration, cancellationToken);
@@ -72,9 +112,22 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
 
             output.WriteLine($"── {profile}: verifying {sessions.Acknowledged.Count} acknowledged orders in storage");
             var verification = await Verifier.VerifyAsync(options.ConnectionString, [.. sessions.Acknowledged.Values], prefix);
-            var timeline = Results.Timeline(metrics, (int)Math.Ceiling(duration.TotalSeconds));
+            var seconds = (int)Math.Ceiling(duration.TotalSeconds);
+            var timeline = Results.Timeline(metrics, seconds);
+            var warmup = (int)Schedule.WarmupSeconds;
             var summary = Results.Summarize(profile, options.Sessions, duration.TotalSeconds, timeline, metrics, windows,
-                sessions.Acknowledged.Count, verification, timings, (int)Schedule.WarmupSeconds);
+                sessions.Acknowledged.Count, verification, timings, warmup) with
+            {
+                ByEventKind = Breakdown.ByKind(timeline, metrics, windows, warmup),
+                ByClient = Breakdown.ByClient(metrics, seconds),
+                MachineCpu = Breakdown.Cpu(timeline),
+                LagSweep = options.SweepLags is null ? null : Breakdown.Sweep(timeline, windows, LagSweep.Budget(PodTimings.Graceful)),
+                Shape = new RunShape(options.Gateways, options.Silos, options.Clients,
+                    options.SweepLags is null ? [.. options.Kinds.Select(k => k.Name())] : ["lag-sweep"],
+                    options.Lags.MedianSeconds, options.Lags.P99Seconds, options.ThinkMin.TotalMilliseconds, options.ThinkMax.TotalMilliseconds, options.Scale),
+            };
+            if (summary.MachineCpu is { Saturated: true } cpu)
+                output.WriteLine($"── {profile}: the machine's CPU was saturated (≥ {CpuSummary.SaturatedAt:0} %) for {cpu.SaturatedSeconds} of {cpu.Seconds} s: latency figures say as much about this machine as about Orderly");
             await Results.WriteAsync(Path.Combine(options.OutDir, profile), summary, timeline);
             return summary;
         }
@@ -84,25 +137,27 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
         }
     }
 
-    private static async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, int silos, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<EventWindow>> RunEventsAsync(Schedule schedule, KubeEmulator emulator, RunMetrics metrics, int silos, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var windows = new List<EventWindow>();
         foreach (var e in schedule.Events)
         {
+            var late = metrics.Elapsed.TotalSeconds - e.AtSeconds;
+            if (late > 1)
+                output.WriteLine($"   event {e.Number} ({e.Kind.Name()}) starts {late:0}s late: the one before overran its slot");
             await Until(metrics, e.AtSeconds, cancellationToken);
-            var readsBefore = e.Tier == Tier.Silo ? await StorageReadsAsync(http, silos, cancellationToken) : null;
-            var down = emulator.ScaleDownAsync(e);
-            await Until(metrics, e.UpAtSeconds, cancellationToken);
-            var window = await down;
+            // Silos index from 0; a rollout's surge pod may take the next index, so look one past.
+            var silosLeave = e.Tier == Tier.Silo || e.Kind == EventKind.NodeDrain;
+            var readsBefore = silosLeave ? await StorageReadsAsync(http, silos + 1, cancellationToken) : null;
+            var window = await emulator.RunAsync(e, cancellationToken);
             if (readsBefore is not null)
             {
-                // Only silos answering both times count: the one that left took its own counter with it.
-                var readsAfter = await StorageReadsAsync(http, silos, cancellationToken);
+                // Only silos answering both times count: one that left took its own counter with it.
+                var readsAfter = await StorageReadsAsync(http, silos + 1, cancellationToken);
                 window = window with { ReadBack = readsAfter.Where(a => readsBefore.ContainsKey(a.Key)).Sum(a => Math.Max(0, a.Value - readsBefore[a.Key])) };
             }
             windows.Add(window);
-            await emulator.ScaleUpAsync(e.Tier, cancellationToken);
         }
         return windows;
     }
@@ -137,11 +192,16 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
             await Task.Delay(wait, cancellationToken);
     }
 
-    /// <summary>Records replicas every quarter second and shows a live line (a line every 10 s when not on a terminal).</summary>
+    /// <summary>
+    /// Records replicas every quarter second and the machine's CPU once a second, and shows a live line
+    /// (a line every 10 s when not on a terminal).
+    /// </summary>
     private async Task ProgressAsync(string profile, RunMetrics metrics, SessionLoad sessions, KubeEmulator emulator, TimeSpan duration, Task load)
     {
         var live = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
         var lastPrinted = -1;
+        var cpu = new MachineCpu();
+        var cpuSecond = metrics.Second;
         while (!load.IsCompleted)
         {
             var second = metrics.Second;
@@ -150,11 +210,16 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
             bucket.Gateways = gateways;
             bucket.Silos = silos;
             bucket.Sessions = sessions.ActiveSessions;
+            if (second != cpuSecond)
+            {
+                metrics[cpuSecond].CpuPercent = cpu.Sample();
+                cpuSecond = second;
+            }
             var previous = second > 0 ? metrics[second - 1] : bucket;
             var failed = metrics.Seconds.Sum(s => s.Bucket.Failures);
-            var line = $"[{second,3}s/{duration.TotalSeconds:0}s] {profile,-8} sessions {sessions.ActiveSessions,2}  req/s {previous.Requests,4}  failed {failed,5}  p99 {previous.P99Ms,6:0.0} ms  gateways {gateways} silos {silos}  {emulator.Current}";
+            var line = $"[{second,3}s/{duration.TotalSeconds:0}s] {profile,-8} sessions {sessions.ActiveSessions,4}  req/s {previous.Requests,4}  failed {failed,5}  p99 {previous.P99Ms,6:0.0} ms  cpu {previous.CpuPercent,3:0}%  gw {gateways} silos {silos}  {emulator.Current}";
             if (live)
-                output.Write($"\r{line,-130}");
+                output.Write($"\r{line,-150}");
             else if (second % 10 == 0 && second != lastPrinted)
             {
                 output.WriteLine(line);
@@ -165,4 +230,28 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
         if (live)
             output.WriteLine();
     }
+}
+
+/// <summary>DIR/repeat.json: each run's figures per profile, and whether the runs reach the same verdict.</summary>
+public sealed record Agreement(bool Agree, string Verdict, IReadOnlyList<IReadOnlyList<RunVerdict>> Runs)
+{
+    public static Agreement Of(IReadOnlyList<IReadOnlyList<Summary>> runs)
+    {
+        var verdicts = runs.Select(r => (IReadOnlyList<RunVerdict>)[.. r.Select(RunVerdict.Of)]).ToList();
+        var graceful = verdicts.SelectMany(v => v).Where(v => v.Profile == "graceful").ToList();
+        var naive = verdicts.SelectMany(v => v).Where(v => v.Profile == "naive").ToList();
+        var gracefulClean = graceful.Count(v => v.Clean);
+        var naiveFailing = naive.Count(v => v.Failed > 0);
+        var agree = (gracefulClean == 0 || gracefulClean == graceful.Count) && (naiveFailing == 0 || naiveFailing == naive.Count);
+        var verdict = $"graceful clean in {gracefulClean} of {graceful.Count} runs; naive failing in {naiveFailing} of {naive.Count} runs";
+        return new Agreement(agree, verdict, verdicts);
+    }
+}
+
+public sealed record RunVerdict(string Profile, long Requests, long Failed, int Lost, int Duplicated, double WindowP99Ratio, double? CpuMeanPercent)
+{
+    public bool Clean => Failed == 0 && Lost == 0 && Duplicated == 0;
+
+    public static RunVerdict Of(Summary s) =>
+        new(s.Profile, s.Requests, s.Failed, s.OrdersLost, s.OrdersDuplicated, s.ScaleDownLatencyMs.Ratio, s.MachineCpu?.MeanPercent);
 }

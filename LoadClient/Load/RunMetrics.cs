@@ -27,6 +27,10 @@ public sealed class SecondBucket
     public long RetryAfter503 => Interlocked.Read(ref _retryAfter503);
 
     public ConcurrentDictionary<string, long> ByKind { get; } = new();
+    /// <summary>Requests and failures per client kind (keepalive, new-connection): "client" and "client/failure-kind" keys.</summary>
+    public ConcurrentDictionary<string, long> ByClient { get; } = new();
+    /// <summary>The machine's CPU use in this second (0–100, all cores), or null when not sampled.</summary>
+    public double? CpuPercent { get; set; }
     public ConcurrentDictionary<int, long> ByStatus { get; } = new();
     public LongConcurrentHistogram Latency { get; } = new(1, 120_000_000, 2);
     private int _sessions;
@@ -43,12 +47,16 @@ public sealed class SecondBucket
     public long Requests => Interlocked.Read(ref _requests);
     public long Failures => Interlocked.Read(ref _failures);
 
-    public void Add(long micros, string? failureKind, int? status, bool retryAfter = false)
+    public void Add(long micros, string? failureKind, int? status, bool retryAfter = false, string? client = null)
     {
         Interlocked.Increment(ref _requests);
         Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
+        if (client is not null)
+            ByClient.AddOrUpdate(client, 1, (_, n) => n + 1);
         if (failureKind is null)
             return;
+        if (client is not null)
+            ByClient.AddOrUpdate($"{client}/{failureKind}", 1, (_, n) => n + 1);
         Interlocked.Increment(ref _failures);
         ByKind.AddOrUpdate(failureKind, 1, (_, n) => n + 1);
         if (status is { } s)
@@ -78,10 +86,10 @@ public sealed class RunMetrics(TimeProvider time)
         _seconds.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value));
 
     /// <summary>Records one request, attributed to the second it started in.</summary>
-    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null, bool retryAfter = false)
+    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null, bool retryAfter = false, string? client = null)
     {
         var micros = (long)took.TotalMicroseconds;
-        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status, retryAfter);
+        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status, retryAfter, client);
         Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
     }
 }

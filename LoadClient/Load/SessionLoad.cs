@@ -14,6 +14,27 @@ public enum ConnectionMode
     NewPerRequest,
 }
 
+public static class ConnectionModes
+{
+    public const string KeepAliveName = "keepalive";
+    public const string NewPerRequestName = "new-connection";
+
+    /// <summary>The name counted in summaries and the command line: keepalive or new-connection.</summary>
+    public static string Name(this ConnectionMode mode) => mode == ConnectionMode.KeepAlive ? KeepAliveName : NewPerRequestName;
+
+    /// <summary>
+    /// Sessions' modes for --clients: keepalive, new-connection, or mixed (every other session opens a
+    /// new connection per request, so both kinds see the same events at the same load).
+    /// </summary>
+    public static Func<int, ConnectionMode> Mix(string clients) => clients switch
+    {
+        KeepAliveName => _ => ConnectionMode.KeepAlive,
+        NewPerRequestName => _ => ConnectionMode.NewPerRequest,
+        "mixed" => i => i % 2 == 0 ? ConnectionMode.KeepAlive : ConnectionMode.NewPerRequest,
+        _ => throw new ArgumentOutOfRangeException(nameof(clients), clients, "keepalive, new-connection or mixed"),
+    };
+}
+
 /// <summary>What one session does, over and over, until it is stopped.</summary>
 public delegate Task SessionScript(Session session, CancellationToken stop);
 
@@ -167,12 +188,12 @@ public sealed class SessionLoad : IAsyncDisposable
             {
                 var kind = status >= 500 ? FailureKind.Http5xx : FailureKind.Http4xx;
                 var retryAfter = response.Headers.RetryAfter is not null;
-                _metrics.Record(startedAt, took, kind, status, retryAfter);
+                _metrics.Record(startedAt, took, kind, status, retryAfter, session.ConnectionName);
                 var text = await response.Content.ReadAsStringAsync(CancellationToken.None);
                 Keep(new FailedRequest(startedAt, Describe(request), kind, status, retryAfter, took, text[..Math.Min(text.Length, 200)]));
                 return null;
             }
-            _metrics.Record(startedAt, took, null);
+            _metrics.Record(startedAt, took, null, client: session.ConnectionName);
             if (!track || request.Method == HttpMethod.Get && request.RequestUri?.OriginalString.StartsWith("/orders/", StringComparison.Ordinal) != true)
                 return null;
             await using var body = await response.Content.ReadAsStreamAsync(CancellationToken.None);
@@ -189,7 +210,7 @@ public sealed class SessionLoad : IAsyncDisposable
         {
             var took = TimeProvider.System.GetElapsedTime(started);
             var kind = Classify(e);
-            _metrics.Record(startedAt, took, kind);
+            _metrics.Record(startedAt, took, kind, client: session.ConnectionName);
             Keep(new FailedRequest(startedAt, Describe(request), kind, null, false, took, e is HttpRequestException h ? $"{h.HttpRequestError} {h.Message}" : e.Message));
             return null;
         }
@@ -242,12 +263,14 @@ public sealed class Session
         Index = index;
         Customer = $"{load.Options.CustomerPrefix}-{index}";
         Connection = load.Options.Connections(index);
+        ConnectionName = Connection.Name();
         Random = new Random(HashCode.Combine(load.Options.Seed, index));
     }
 
     public int Index { get; }
     public string Customer { get; }
     public ConnectionMode Connection { get; }
+    public string ConnectionName { get; }
     public Random Random { get; }
 
     /// <summary>Sends a request as this user; records the answer; remembers the order it acknowledged.</summary>

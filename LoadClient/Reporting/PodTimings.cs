@@ -20,9 +20,21 @@ public sealed record PodTimings
     public int HealthCheckTimeoutSeconds { get; init; } = 5;
     public int HealthyThreshold { get; init; } = 5;
     public int UnhealthyThreshold { get; init; } = 2;
-    /// <summary>How long after "terminating" the load balancer controller deregisters the target (L), drawn per event.</summary>
-    public double DeregistrationLagMinSeconds { get; init; } = 3;
-    public double DeregistrationLagMaxSeconds { get; init; } = 8;
+    /// <summary>
+    /// How long after "terminating" the load balancer controller deregisters the target (L), drawn per pod
+    /// from a lognormal with this median and 99th percentile, capped at the maximum: usually seconds, with
+    /// a tail well past the median (a slow controller).
+    /// </summary>
+    public double DeregistrationLagMedianSeconds { get; init; } = 5;
+    public double DeregistrationLagP99Seconds { get; init; } = 40;
+    public double DeregistrationLagMaxSeconds { get; init; } = 90;
+    /// <summary>The Deployments' rolling update: an absolute number or a percentage of replicas (Kubernetes' default is 25% and 25%).</summary>
+    public string RollingMaxSurge { get; init; } = "25%";
+    public string RollingMaxUnavailable { get; init; } = "25%";
+    /// <summary>Deployment minReadySeconds: how long a new pod must stay ready before it counts as available.</summary>
+    public int MinReadySeconds { get; init; }
+    /// <summary>The PodDisruptionBudget per tier (maxUnavailable), or none.</summary>
+    public int? DisruptionMaxUnavailable { get; init; }
 
     /// <summary>The eks overlay: P ≥ U·I + T, X covers the lag, G ≥ P + X + stop timeout.</summary>
     public static readonly PodTimings Graceful = new()
@@ -35,11 +47,29 @@ public sealed record PodTimings
         HealthCheckTimeoutSeconds = 2,
         HealthyThreshold = 2,
         UnhealthyThreshold = 2,
+        RollingMaxSurge = "1",
+        RollingMaxUnavailable = "0",
+        DisruptionMaxUnavailable = 1,
     };
 
     /// <summary>The naive overlay: no preStop, no drain, default grace, ALB default health checks.</summary>
     public static readonly PodTimings Naive = new();
 
+    /// <summary>
+    /// maxSurge and maxUnavailable resolved for a tier of <paramref name="replicas"/> the way the
+    /// Deployment controller does: a percentage rounds up for surge and down for unavailable, and
+    /// both 0 is read as a surge of 1.
+    /// </summary>
+    public (int Surge, int Unavailable) Rolling(int replicas)
+    {
+        static int Resolve(string value, int replicas, bool up) => value.EndsWith('%')
+            ? (int)(up ? Math.Ceiling(replicas * double.Parse(value[..^1], System.Globalization.CultureInfo.InvariantCulture) / 100)
+                : Math.Floor(replicas * double.Parse(value[..^1], System.Globalization.CultureInfo.InvariantCulture) / 100))
+            : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+        var surge = Resolve(RollingMaxSurge, replicas, up: true);
+        var unavailable = Resolve(RollingMaxUnavailable, replicas, up: false);
+        return surge == 0 && unavailable == 0 ? (1, 0) : (surge, unavailable);
+    }
 
     public static PodTimings For(string profile) => profile switch
     {

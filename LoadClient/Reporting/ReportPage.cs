@@ -62,7 +62,33 @@ public static class ReportPage
         Row(html, "orders lost", runs, s => Verdict(s.OrdersLost == 0, s.OrdersLost.ToString(CultureInfo.InvariantCulture)));
         Row(html, "orders duplicated", runs, s => Verdict(s.OrdersDuplicated == 0, s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)));
         Row(html, "peak sessions · duration", runs, s => $"{s.Sessions} · {s.DurationSeconds:0} s");
+        Row(html, "gateways · silos · clients · lag median / p99", runs, s => s.Shape is { } r
+            ? Enc(string.Create(CultureInfo.InvariantCulture, $"{r.Gateways} · {r.Silos} · {r.Clients} · {r.LagMedianSeconds:0.#} s / {r.LagP99Seconds:0.#} s"))
+            : "—");
+        Row(html, "machine CPU mean / p95 / max (all cores)", runs, s => s.MachineCpu is { } c
+            ? Verdict(!c.Saturated, string.Create(CultureInfo.InvariantCulture, $"{c.MeanPercent:0}% / {c.P95Percent:0}% / {c.MaxPercent:0}%{(c.Saturated ? $" — saturated {c.SaturatedSeconds} of {c.Seconds} s" : "")}"))
+            : "—");
         html.Append("</tbody></table>");
+
+        ProfileTable(html, "By event kind", "kind", runs, s => s.ByEventKind?.Select(k => k.Kind) ?? [],
+            ["events", "requests in windows", "failed (by kind)", "p99 in windows / steady (ms)"],
+            (s, kind) => s.ByEventKind?.FirstOrDefault(x => x.Kind == kind) is not { } k ? null :
+            [
+                string.Create(CultureInfo.InvariantCulture, $"{k.Events}{(k.EvictionsRefused > 0 ? $" ({k.EvictionsRefused} evictions refused)" : "")}"),
+                k.RequestsInWindows.ToString("N0", CultureInfo.InvariantCulture),
+                Verdict(k.FailedInWindows == 0, string.Create(CultureInfo.InvariantCulture, $"{k.FailedInWindows:N0}{Kinds(k.FailuresByKind)}")),
+                Verdict(k.P99Ratio <= 2, string.Create(CultureInfo.InvariantCulture, $"{k.WindowP99:0.#} / {k.SteadyP99:0.#} (×{k.P99Ratio:0.##})")),
+            ]);
+        ProfileTable(html, "By client kind", "client", runs, s => s.ByClient?.Select(c => c.Client) ?? [],
+            ["requests", "failed (by kind)"],
+            (s, client) => s.ByClient?.FirstOrDefault(x => x.Client == client) is not { } c ? null :
+            [
+                c.Requests.ToString("N0", CultureInfo.InvariantCulture),
+                Verdict(c.Failed == 0, string.Create(CultureInfo.InvariantCulture, $"{c.Failed:N0} ({c.ErrorRate:0.00%}){Kinds(c.FailuresByKind)}")),
+            ]);
+
+        if (runs.Any(r => r.Summary.LagSweep is { Count: > 0 }))
+            html.Append(SweepChart(runs));
 
         html.Append("<div class=\"grid\">");
         foreach (var (s, timeline) in runs)
@@ -78,13 +104,88 @@ public static class ReportPage
             html.Append("<div class=\"legend\"><span class=\"sw\" style=\"background:#8250df\"></span>gateways<span class=\"sw\" style=\"background:#1b7c83\"></span>silos</div>");
             html.Append("<h3>p99 latency per second (ms)</h3>");
             html.Append(Chart(timeline, s.Events, maxSecond, maxP99, [("#9a6700", t => t.P99Ms, false)]));
+            if (timeline.Any(t => t.CpuPercent is not null))
+            {
+                html.Append("<h3>Machine CPU per second (% of all cores; ≥ 95 % is saturated)</h3>");
+                html.Append(Chart(timeline, s.Events, maxSecond, 100, [("#57606a", t => t.CpuPercent ?? 0, false)]));
+            }
             html.Append("<ul class=\"events\">");
             foreach (var e in s.Events)
-                html.Append(CultureInfo.InvariantCulture, $"<li>#{e.Number} {Enc(e.Pod)} terminating at {e.StartSeconds:0.0}s, gone at {e.EndSeconds:0.0}s ({Enc(e.Outcome)}{(e.Tier == Tier.Gateway ? string.Create(CultureInfo.InvariantCulture, $", deregistered from the load balancer after {e.DeregistrationLagSeconds:0.0}s") : ", not behind the load balancer")}{(e.ReadBack is { } readBack ? string.Create(CultureInfo.InvariantCulture, $"; {readBack:N0} orders read back from storage by the silos that stayed") : "")})</li>");
+                html.Append(CultureInfo.InvariantCulture, $"<li>#{e.Number} {Enc(e.Description.Length > 0 ? e.Description : e.Kind)} — {Enc(e.Pod)} terminating from {e.StartSeconds:0.0}s, gone at {e.EndSeconds:0.0}s ({Enc(e.Outcome)}{(e.Lags is { Count: > 0 } lags ? string.Create(CultureInfo.InvariantCulture, $", deregistered after {string.Join(" / ", lags.Select(l => l.ToString("0.0", CultureInfo.InvariantCulture)))} s") : e.Tier == Tier.Gateway ? string.Create(CultureInfo.InvariantCulture, $", deregistered after {e.DeregistrationLagSeconds:0.0}s") : ", not behind the load balancer")}{(e.EvictionsRefused > 0 ? $", {e.EvictionsRefused} evictions refused by the budget and retried" : "")}{(e.ReadBack is { } readBack ? string.Create(CultureInfo.InvariantCulture, $"; {readBack:N0} orders read back from storage by the silos that stayed") : "")})</li>");
             html.Append("</ul></div>");
         }
         html.Append("</div>");
         return HtmlPage.End(html);
+    }
+
+    /// <summary>A table with one row per key (event kind, client kind) and the same columns for every profile, side by side.</summary>
+    private static void ProfileTable(StringBuilder html, string title, string keyHeader, IReadOnlyList<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)> runs,
+        Func<Summary, IEnumerable<string>> keys, string[] columns, Func<Summary, string, string[]?> cells)
+    {
+        var rows = runs.SelectMany(r => keys(r.Summary)).Distinct().ToList();
+        if (rows.Count == 0)
+            return;
+        html.Append(CultureInfo.InvariantCulture, $"<h2>{Enc(title)}</h2><table><thead><tr><th>{Enc(keyHeader)}</th>");
+        foreach (var (s, _) in runs)
+            html.Append(string.Concat(columns.Select((c, i) => $"<th>{(i == 0 ? Enc(s.Profile) + ": " : "")}{Enc(c)}</th>")));
+        html.Append("</tr></thead><tbody>");
+        foreach (var row in rows)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(row)}</td>");
+            foreach (var (s, _) in runs)
+                html.Append(string.Concat((cells(s, row) ?? ["—", .. Enumerable.Repeat("", columns.Length - 1)]).Select(c => $"<td>{c}</td>")));
+            html.Append("</tr>");
+        }
+        html.Append("</tbody></table>");
+    }
+
+    private static string Kinds(IReadOnlyDictionary<string, long> byKind) =>
+        byKind.Values.Sum() == 0 ? "" : " — " + string.Join(", ", byKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value}"));
+
+    /// <summary>The lag sweep: error rate inside each event's window against its deregistration lag, one line per profile, the budget marked.</summary>
+    private static string SweepChart(IReadOnlyList<(Summary Summary, IReadOnlyList<TimelineRow> Timeline)> runs)
+    {
+        var points = runs.Where(r => r.Summary.LagSweep is { Count: > 0 }).Select(r => (r.Summary.Profile, Points: r.Summary.LagSweep!)).ToList();
+        var maxLag = points.Max(p => p.Points.Max(x => x.LagSeconds));
+        var maxRate = Math.Max(0.01, points.Max(p => p.Points.Max(x => x.ErrorRate)));
+        var budget = points.SelectMany(p => p.Points).Where(x => x.WithinBudget).Select(x => x.LagSeconds).DefaultIfEmpty(0).Max();
+        double X(double lag) => Left + lag / maxLag * (Width - Left - Right);
+        double Y(double v) => Height - Bottom - v / maxRate * (Height - Bottom - Top);
+        var svg = new StringBuilder("<h2>Lag sweep: error rate inside the window against the deregistration lag</h2><div class=\"card\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {Height}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">");
+        for (var i = 0; i <= 4; i++)
+        {
+            var v = maxRate * i / 4;
+            svg.Append(CultureInfo.InvariantCulture, $"<line class=\"gridline\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(v):0.#}\" y2=\"{Y(v):0.#}\"/><text class=\"lbl\" x=\"{Left - 4}\" y=\"{Y(v) + 3:0.#}\" text-anchor=\"end\">{v:0.#%}</text>");
+        }
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(budget):0.#}\" x2=\"{X(budget):0.#}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" stroke=\"#cf222e\" stroke-dasharray=\"4 3\"/><text class=\"lbl\" x=\"{X(budget) + 3:0.#}\" y=\"{Top + 9}\">budget P + X = {budget:0} s</text>");
+        var colors = new Dictionary<string, string> { ["naive"] = "#cf222e", ["graceful"] = "#1a7f37" };
+        foreach (var (profile, list) in points)
+        {
+            var color = colors.GetValueOrDefault(profile, "#0969da");
+            svg.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.6\" points=\"{string.Join(' ', list.Select(x => string.Create(CultureInfo.InvariantCulture, $"{X(x.LagSeconds):0.#},{Y(x.ErrorRate):0.#}")))}\"/>");
+            foreach (var x in list)
+                svg.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(x.LagSeconds):0.#}\" cy=\"{Y(x.ErrorRate):0.#}\" r=\"3\" fill=\"{color}\"><title>{Enc(profile)}: lag {x.LagSeconds:0.#} s, {x.Failed} of {x.Requests} failed</title></circle>");
+        }
+        foreach (var x in points[0].Points)
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(x.LagSeconds):0.#}\" y=\"{Height - 6}\" text-anchor=\"middle\">{x.LagSeconds:0.#}s</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Height - Bottom}\" y2=\"{Height - Bottom}\"/></svg>");
+        svg.Append("<div class=\"legend\">");
+        foreach (var (profile, _) in points)
+            svg.Append(CultureInfo.InvariantCulture, $"<span class=\"sw\" style=\"background:{colors.GetValueOrDefault(profile, "#0969da")}\"></span>{Enc(profile)}");
+        svg.Append(" · each point: one gateway leaving with the controller deregistering it after that lag; the rate counts requests sent inside its window</div>");
+        svg.Append("<table><thead><tr><th>lag (s)</th>");
+        foreach (var (profile, _) in points)
+            svg.Append(CultureInfo.InvariantCulture, $"<th>{Enc(profile)}: failed / requests</th>");
+        svg.Append("</tr></thead><tbody>");
+        for (var i = 0; i < points[0].Points.Count; i++)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<tr><td>{points[0].Points[i].LagSeconds:0.#}{(points[0].Points[i].WithinBudget ? "" : " (past the budget)")}</td>");
+            foreach (var (_, list) in points)
+                svg.Append(i < list.Count ? string.Create(CultureInfo.InvariantCulture, $"<td>{Verdict(list[i].Failed == 0, $"{list[i].Failed} / {list[i].Requests} ({list[i].ErrorRate:0.00%})")}</td>") : "<td>—</td>");
+            svg.Append("</tr>");
+        }
+        return svg.Append("</tbody></table></div>").ToString();
     }
 
     private static string Chart(IReadOnlyList<TimelineRow> timeline, IReadOnlyList<EventWindow> events, int maxX, double maxY,
@@ -96,7 +197,7 @@ public static class ReportPage
         foreach (var e in events)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{X(e.StartSeconds):0.#}\" y=\"{Top}\" width=\"{Math.Max(1, X(e.EndSeconds) - X(e.StartSeconds)):0.#}\" height=\"{Height - Bottom - Top}\" fill=\"#ffd8b5\" opacity=\"0.6\"><title>#{e.Number} {Enc(e.Pod)} terminating</title></rect>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(e.StartSeconds) + 2:0.#}\" y=\"{Top + 9}\">↓{Enc(e.Pod)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"{X(e.StartSeconds) + 2:0.#}\" y=\"{Top + 9}\">↓{Enc(e.Kind == "pod" ? e.Pod : e.Kind)}</text>");
         }
         for (var i = 0; i <= 4; i++)
         {

@@ -28,7 +28,12 @@ public sealed record Summary(
     int OrdersDuplicated,
     IReadOnlyList<EventWindow> Events,
     PodTimings Settings,
-    IReadOnlyList<string> VerificationExamples);
+    IReadOnlyList<string> VerificationExamples,
+    IReadOnlyList<KindSummary>? ByEventKind = null,
+    IReadOnlyList<ClientSummary>? ByClient = null,
+    CpuSummary? MachineCpu = null,
+    IReadOnlyList<SweepPoint>? LagSweep = null,
+    RunShape? Shape = null);
 
 /// <summary>p99 of requests sent inside scale-down windows against the seconds outside them (steady state).</summary>
 public sealed record ScaleDownLatency(double SteadyP99, double WindowP99)
@@ -38,7 +43,8 @@ public sealed record ScaleDownLatency(double SteadyP99, double WindowP99)
 }
 
 /// <summary>One line of DIR/&lt;profile&gt;/timeline.csv.</summary>
-public sealed record TimelineRow(int Second, int Gateways, int Silos, int Sessions, long Requests, long Failures, IReadOnlyDictionary<string, long> ByKind, double P99Ms);
+public sealed record TimelineRow(int Second, int Gateways, int Silos, int Sessions, long Requests, long Failures, IReadOnlyDictionary<string, long> ByKind, double P99Ms,
+    double? CpuPercent = null);
 
 public static class Results
 {
@@ -59,7 +65,8 @@ public static class Results
             if (b.Sampled)
                 last = (b.Gateways, b.Silos, b.Sessions);
             rows.Add(new TimelineRow(s, last.Gateways, last.Silos, last.Sessions, b.Requests, b.Failures,
-                FailureKind.All.ToDictionary(k => k, k => b.ByKind.GetValueOrDefault(k)), Math.Round(b.P99Ms, 2)));
+                FailureKind.All.ToDictionary(k => k, k => b.ByKind.GetValueOrDefault(k)), Math.Round(b.P99Ms, 2),
+                b.CpuPercent is { } cpu ? Math.Round(cpu, 1) : null));
         }
         return rows;
     }
@@ -107,12 +114,12 @@ public static class Results
     {
         Directory.CreateDirectory(dir);
         await File.WriteAllTextAsync(Path.Combine(dir, "summary.json"), JsonSerializer.Serialize(summary, Json));
-        var csv = new StringBuilder("time,gateways,silos,sessions,requests,failures," + string.Join(',', FailureKind.All) + ",p99Ms\n");
+        var csv = new StringBuilder("time,gateways,silos,sessions,requests,failures," + string.Join(',', FailureKind.All) + ",p99Ms,cpuPercent\n");
         foreach (var r in timeline)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{r.Second},{r.Gateways},{r.Silos},{r.Sessions},{r.Requests},{r.Failures},");
             csv.Append(string.Join(',', FailureKind.All.Select(k => r.ByKind[k].ToString(CultureInfo.InvariantCulture))));
-            csv.Append(CultureInfo.InvariantCulture, $",{r.P99Ms}\n");
+            csv.Append(CultureInfo.InvariantCulture, $",{r.P99Ms},{r.CpuPercent}\n");
         }
         await File.WriteAllTextAsync(Path.Combine(dir, "timeline.csv"), csv.ToString());
     }
@@ -127,15 +134,17 @@ public static class Results
         {
             var f = l.Split(',');
             long L(string name) => long.Parse(f[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
+            var cpu = Array.IndexOf(header, "cpuPercent");
             return new TimelineRow((int)L("time"), (int)L("gateways"), (int)L("silos"), (int)L("sessions"), L("requests"), L("failures"),
-                FailureKind.All.ToDictionary(k => k, L), double.Parse(f[Array.IndexOf(header, "p99Ms")], CultureInfo.InvariantCulture));
+                FailureKind.All.ToDictionary(k => k, L), double.Parse(f[Array.IndexOf(header, "p99Ms")], CultureInfo.InvariantCulture),
+                cpu >= 0 && cpu < f.Length && f[cpu].Length > 0 ? double.Parse(f[cpu], CultureInfo.InvariantCulture) : null);
         }).ToList();
         return (summary, rows);
     }
 
-    private static double Rate(long part, long whole) => whole == 0 ? 0 : Math.Round((double)part / whole, 4);
+    internal static double Rate(long part, long whole) => whole == 0 ? 0 : Math.Round((double)part / whole, 4);
 
-    private static double P99(HdrHistogram.HistogramBase h) => h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99));
+    internal static double P99(HdrHistogram.HistogramBase h) => h.TotalCount == 0 ? 0 : Ms(h.GetValueAtPercentile(99));
 
     private static double Ms(long micros) => Math.Round(micros / 1000.0, 2);
 
@@ -158,6 +167,21 @@ public static class Results
         var table = new TextTable(["", .. summaries.Select(s => ">" + s.Profile)]);
         foreach (var (label, cell) in rows)
             table.Add([label, .. summaries.Select(cell)]);
+        foreach (var kind in summaries.SelectMany(s => s.ByEventKind ?? []).Select(k => k.Kind).Distinct())
+        {
+            string Cell(Summary s, Func<KindSummary, string> f) => s.ByEventKind?.FirstOrDefault(k => k.Kind == kind) is { } k ? f(k) : "—";
+            table.Add([$"{kind}: events, failed / requests in windows", .. summaries.Select(s => Cell(s, k => string.Create(CultureInfo.InvariantCulture, $"{k.Events}, {k.FailedInWindows:N0} / {k.RequestsInWindows:N0}")))]);
+            table.Add([$"{kind}: p99 in windows / steady (ms)", .. summaries.Select(s => Cell(s, k => string.Create(CultureInfo.InvariantCulture, $"{k.WindowP99:0.0} / {k.SteadyP99:0.0}")))]);
+        }
+        foreach (var client in summaries.SelectMany(s => s.ByClient ?? []).Select(c => c.Client).Distinct())
+            table.Add([$"{client} clients: failed / requests", .. summaries.Select(s => s.ByClient?.FirstOrDefault(c => c.Client == client) is { } c
+                ? string.Create(CultureInfo.InvariantCulture, $"{c.Failed:N0} / {c.Requests:N0}") : "—")]);
+        if (summaries.Any(s => s.MachineCpu is not null))
+            table.Add(["machine CPU mean / max (saturated s)", .. summaries.Select(s => s.MachineCpu is { } c
+                ? string.Create(CultureInfo.InvariantCulture, $"{c.MeanPercent:0}% / {c.MaxPercent:0}% ({c.SaturatedSeconds})") : "—")]);
+        foreach (var s in summaries.Where(s => s.LagSweep is { Count: > 0 }))
+            table.Add([$"lag sweep ({s.Profile}): failed at each lag", .. summaries.Select(x => x == s
+                ? string.Join(" ", s.LagSweep!.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.LagSeconds:0}s:{p.Failed}"))) : "")]);
         return table.ToString();
     }
 }

@@ -31,12 +31,37 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
     }
 
     [Fact]
+    public void Graceful_holds_for_every_event_kind_and_both_client_kinds()
+    {
+        var graceful = Profile("graceful");
+        Assert.Equal(EventKinds.All.Select(k => k.Name()), graceful.ByEventKind!.Select(k => k.Kind));
+        Assert.All(graceful.ByEventKind!, k =>
+        {
+            Assert.Equal(1, k.Events);
+            Assert.True(k.RequestsInWindows > 0, $"{k.Kind}: no request inside its window");
+            Assert.Equal(0, k.FailedInWindows);
+        });
+        Assert.Equal([ConnectionModes.KeepAliveName, ConnectionModes.NewPerRequestName], graceful.ByClient!.Select(c => c.Client));
+        Assert.All(graceful.ByClient!, c => Assert.True(c.Requests > 100 && c.Failed == 0, $"{c}"));
+        // Both pods of the node drained went through the eviction path and left cleanly.
+        var drain = graceful.Events.Single(e => e.Kind == "node-drain");
+        Assert.Equal(2, drain.Pod.Split(',').Length);
+        Assert.Contains("gateway-", drain.Pod, StringComparison.Ordinal);
+        Assert.Contains("silo-", drain.Pod, StringComparison.Ordinal);
+        // The rollout replaced every pod of its tier; the hpa-step removed two at once.
+        Assert.Equal(ShortExperiment.Replicas, graceful.Events.Single(e => e.Kind == "rollout").Pod.Split(',').Length);
+        Assert.Equal(2, graceful.Events.Single(e => e.Kind == "hpa-step").Pod.Split(',').Length);
+    }
+
+    [Fact]
     public void Naive_fails_requests_inside_the_scale_down_windows()
     {
         var naive = Profile("naive");
         Assert.True(naive.Failed > 0);
         Assert.True(naive.ScaleDownWindowErrorRate > 0);
         Assert.Equal(0, naive.OrdersLost); // failed requests are failures, never silently lost orders
+        // Every kind in which a gateway leaves shows it.
+        Assert.All(naive.ByEventKind!.Where(k => k.Kind is "pod" or "node-drain"), k => Assert.True(k.FailedInWindows > 0, $"{k.Kind}: naive failed nothing"));
     }
 
     [Fact]
@@ -44,7 +69,7 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
     {
         var (naive, graceful) = (Profile("naive"), Profile("graceful"));
         Assert.Equal(ShortExperiment.Events, naive.ScaleDownEvents);
-        Assert.Equal(naive.Events.Select(e => (e.Tier, e.Pod, e.DeregistrationLagSeconds)), graceful.Events.Select(e => (e.Tier, e.Pod, e.DeregistrationLagSeconds)));
+        Assert.Equal(naive.Events.Select(e => (e.Kind, e.Tier, e.DeregistrationLagSeconds, e.Description)), graceful.Events.Select(e => (e.Kind, e.Tier, e.DeregistrationLagSeconds, e.Description)));
         Assert.Contains(naive.Events, e => e.Tier == Tier.Gateway);
         Assert.Contains(naive.Events, e => e.Tier == Tier.Silo);
         Assert.Equal(naive.DurationSeconds, graceful.DurationSeconds);
@@ -58,7 +83,8 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
         var dir = Path.Combine(run.OutDir, profile);
         using var raw = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "summary.json")));
         foreach (var field in new[] { "profile", "sessions", "durationSeconds", "requests", "succeeded", "failed", "failuresByKind", "errorRate",
-                     "scaleDownEvents", "scaleDownWindowErrorRate", "latencyMs", "ordersAcknowledged", "ordersLost", "ordersDuplicated" })
+                     "scaleDownEvents", "scaleDownWindowErrorRate", "latencyMs", "ordersAcknowledged", "ordersLost", "ordersDuplicated",
+                     "byEventKind", "byClient", "machineCpu", "shape" })
             Assert.True(raw.RootElement.TryGetProperty(field, out _), $"summary.json lacks {field}");
 
         var (summary, timeline) = await Results.ReadAsync(dir);
@@ -73,10 +99,16 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
         var rate = inWindows.Sum(r => r.Requests) == 0 ? 0 : Math.Round((double)inWindows.Sum(r => r.Failures) / inWindows.Sum(r => r.Requests), 4);
         Assert.Equal(summary.ScaleDownWindowErrorRate, rate);
         Assert.Equal((int)Math.Ceiling(summary.DurationSeconds), timeline.Count);
-        // Replicas dip during a scale-down and come back.
-        Assert.Contains(timeline, r => r.Gateways == 2);
+        // Replicas dip during a scale-down (the hpa-step takes silos 4→2) and come back.
+        Assert.Contains(timeline, r => r.Gateways == ShortExperiment.Replicas - 1);
         Assert.Contains(timeline, r => r.Silos == 2);
-        Assert.Equal(3, timeline[^1].Gateways);
+        Assert.Equal(ShortExperiment.Replicas, timeline[^1].Gateways);
+        // Windows never overlap, so the kinds split the window requests between them; clients split all of them.
+        Assert.Equal(inWindows.Sum(r => r.Requests), summary.ByEventKind!.Sum(k => k.RequestsInWindows));
+        Assert.Equal(summary.Requests, summary.ByClient!.Sum(c => c.Requests));
+        Assert.Equal(summary.Failed, summary.ByClient!.Sum(c => c.Failed));
+        Assert.True(summary.MachineCpu!.Seconds > timeline.Count / 2, "CPU was not sampled every second");
+        Assert.All(timeline.Where(r => r.CpuPercent is not null), r => Assert.InRange(r.CpuPercent!.Value, 0, 100));
     }
 
     [Fact]

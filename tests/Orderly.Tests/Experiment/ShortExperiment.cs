@@ -7,10 +7,15 @@ using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Experiment;
 
-/// <summary>The experiment, short (2 events, few sessions), both profiles, once for the tests that read its files.</summary>
+/// <summary>
+/// The experiment, short: one event of every kind (a gateway pod, a silo hpa-step 4→2, a node drain,
+/// a silo rollout) on 4 gateways and 4 silos, few sessions of both client kinds, both profiles, once
+/// for the tests that read its files.
+/// </summary>
 public sealed class ShortExperiment : IAsyncLifetime
 {
-    public const int Events = 2;
+    public const int Events = 4;
+    public const int Replicas = 4;
     public string OutDir { get; } = Path.Combine(Path.GetTempPath(), "orderly-experiment-" + Guid.NewGuid().ToString("N")[..8]);
     public IReadOnlyList<Summary> Summaries { get; private set; } = [];
     public string Output { get; private set; } = "";
@@ -28,6 +33,10 @@ public sealed class ShortExperiment : IAsyncLifetime
             ConnectionString = _schema,
             OutDir = OutDir,
             Events = Events,
+            Kinds = EventKinds.All,
+            Gateways = Replicas,
+            Silos = Replicas,
+            Clients = "mixed",
             Sessions = 6,
         }, CancellationToken.None);
         Output = output.ToString();

@@ -33,6 +33,8 @@ public static class Invariants
         Require(t.AssumedLag > 0, "the Ingress does not state the deregistration lag it plans for (orderly.dev/assumed-deregistration-lag-seconds)");
         Require(t.DeregistrationDelay >= t.AssumedLag + t.Drain, $"deregistration delay D={t.DeregistrationDelay} < L + X = {t.AssumedLag} + {t.Drain}");
         Require(t.GatewayPreStop >= t.Unhealthy * t.Interval + t.Timeout, $"gateway preStop P={t.GatewayPreStop} < U·I + T = {t.Unhealthy}·{t.Interval} + {t.Timeout}");
+        // Past a slow controller's lag the health checks are what take a draining gateway out: they must do it before the drain ends.
+        Require(t.Drain >= t.Unhealthy * t.Interval + t.Timeout, $"gateway drain X={t.Drain} < U·I + T = {t.Unhealthy}·{t.Interval} + {t.Timeout}");
         var needed = t.GatewayPreStop + t.Drain + t.StopTimeout + ShutdownMarginSeconds;
         Require(t.GatewayGrace >= needed, $"gateway grace G={t.GatewayGrace} < P + X + stop timeout + margin = {needed}");
         Require(t.SiloGrace >= t.SiloPreStop + t.StopTimeout + ShutdownMarginSeconds, $"silo grace G={t.SiloGrace} < P + stop timeout + margin");
