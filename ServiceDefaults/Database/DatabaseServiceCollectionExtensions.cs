@@ -32,8 +32,8 @@ public static class DatabaseServiceCollectionExtensions
     /// prepared once per connection. Measured by ./orderly bench on the 2-core machine: create and
     /// update throughput rose by about 40%. The pool is capped at <see cref="DefaultMaxPoolSize"/>
     /// connections per process (Npgsql's own default is 100): every silo and gateway has its own pool, and
-    /// at 1,000 sessions with a silo rollout's surge pod the default let 13 processes ask a Postgres with
-    /// max_connections 300 for more than it has ("too many clients already"). Size it so that
+    /// a seed-scale run on a busy machine got "too many clients already" from a Postgres with
+    /// max_connections 300, which 13 processes × 100 can exceed (13 × 20 cannot). Size it so that
     /// pods × Maximum Pool Size stays under the server's max_connections (Aurora: by instance class).
     /// </summary>
     /// <summary>Connections per process when the connection string does not say (Postgres: 2–4 per core serve best).</summary>
