@@ -115,10 +115,11 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
             var seconds = (int)Math.Ceiling(duration.TotalSeconds);
             var timeline = Results.Timeline(metrics, seconds);
             var warmup = (int)Schedule.WarmupSeconds;
-            var summary = Results.Summarize(profile, options.Sessions, duration.TotalSeconds, timeline, metrics, windows,
-                sessions.Acknowledged.Count, verification, timings, warmup) with
+            var totals = Results.Summarize(profile, options.Sessions, duration.TotalSeconds, timeline, metrics, windows,
+                sessions.Acknowledged.Count, verification, timings, warmup);
+            var summary = totals with
             {
-                ByEventKind = Breakdown.ByKind(timeline, metrics, windows, warmup),
+                ByEventKind = Breakdown.ByKind(timeline, metrics, windows, totals.ScaleDownLatencyMs.SteadyP99),
                 ByClient = Breakdown.ByClient(metrics, seconds),
                 MachineCpu = Breakdown.Cpu(timeline),
                 LagSweep = options.SweepLags is null ? null : Breakdown.Sweep(timeline, windows, LagSweep.Budget(PodTimings.Graceful)),

@@ -31,26 +31,17 @@ public sealed record RunShape(int Gateways, int Silos, string Clients, IReadOnly
 
 public static class Breakdown
 {
-    public static IReadOnlyList<KindSummary> ByKind(IReadOnlyList<TimelineRow> timeline, RunMetrics metrics, IReadOnlyList<EventWindow> windows, int warmupSeconds)
-    {
-        var all = Results.WindowSeconds(windows);
-        var steady = new HdrHistogram.LongHistogram(1, 120_000_000, 2);
-        foreach (var row in timeline.Where(r => r.Second >= warmupSeconds && !all.Contains(r.Second)))
-            steady.Add(metrics[row.Second].Latency);
-        var steadyP99 = Results.P99(steady);
-        return [.. windows.GroupBy(w => w.Kind).Select(g =>
+    /// <param name="steadyP99">The run's p99 outside every window (the summary's steady figure), the same for every kind.</param>
+    public static IReadOnlyList<KindSummary> ByKind(IReadOnlyList<TimelineRow> timeline, RunMetrics metrics, IReadOnlyList<EventWindow> windows, double steadyP99) =>
+        [.. windows.GroupBy(w => w.Kind).Select(g =>
         {
-            var seconds = Results.WindowSeconds(g);
-            var rows = timeline.Where(r => seconds.Contains(r.Second)).ToList();
+            var (rows, requests, failed, byKind) = Inside(timeline, g);
             var latency = new HdrHistogram.LongHistogram(1, 120_000_000, 2);
             foreach (var r in rows)
                 latency.Add(metrics[r.Second].Latency);
-            var requests = rows.Sum(r => r.Requests);
-            var failed = rows.Sum(r => r.Failures);
-            return new KindSummary(g.Key, g.Count(), requests, failed, FailureKind.All.ToDictionary(k => k, k => rows.Sum(r => r.ByKind[k])),
+            return new KindSummary(g.Key, g.Count(), requests, failed, byKind,
                 Results.Rate(failed, requests), steadyP99, Results.P99(latency), g.Sum(w => w.EvictionsRefused));
         })];
-    }
 
     public static IReadOnlyList<ClientSummary> ByClient(RunMetrics metrics, int seconds)
     {
@@ -79,11 +70,15 @@ public static class Breakdown
     public static IReadOnlyList<SweepPoint> Sweep(IReadOnlyList<TimelineRow> timeline, IReadOnlyList<EventWindow> windows, int budget) =>
         [.. windows.Select(w =>
         {
-            var seconds = Results.WindowSeconds([w]);
-            var rows = timeline.Where(r => seconds.Contains(r.Second)).ToList();
-            var requests = rows.Sum(r => r.Requests);
-            var failed = rows.Sum(r => r.Failures);
-            return new SweepPoint(w.DeregistrationLagSeconds, w.DeregistrationLagSeconds <= budget, requests, failed, Results.Rate(failed, requests),
-                FailureKind.All.ToDictionary(k => k, k => rows.Sum(r => r.ByKind[k])));
+            var (_, requests, failed, byKind) = Inside(timeline, [w]);
+            return new SweepPoint(w.DeregistrationLagSeconds, w.DeregistrationLagSeconds <= budget, requests, failed, Results.Rate(failed, requests), byKind);
         })];
+
+    /// <summary>The timeline's seconds inside the windows, and what was sent in them: requests, failures, failures by kind.</summary>
+    private static (List<TimelineRow> Rows, long Requests, long Failed, Dictionary<string, long> ByKind) Inside(IReadOnlyList<TimelineRow> timeline, IEnumerable<EventWindow> windows)
+    {
+        var seconds = Results.WindowSeconds(windows);
+        var rows = timeline.Where(r => seconds.Contains(r.Second)).ToList();
+        return (rows, rows.Sum(r => r.Requests), rows.Sum(r => r.Failures), FailureKind.All.ToDictionary(k => k, k => rows.Sum(r => r.ByKind[k])));
+    }
 }
