@@ -3,6 +3,7 @@
 using System.CommandLine;
 using Orderly.Harness.Chaos;
 using Orderly.Harness.Cluster;
+using Orderly.Harness.Database;
 using Orderly.Harness.Emulation;
 using Orderly.Harness.Experiment;
 using Orderly.LoadClient.Cli;
@@ -116,12 +117,44 @@ chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
         throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
 }));
 
+// The Aurora-shaped database pair (docs/failover.md): ./orderly db --pair starts it; the harness drives it.
+var pairAction = new Argument<string>("action") { Description = "up, down, status, failover or switchover" };
+pairAction.AcceptOnlyFromAmong("up", "down", "status", "failover", "switchover");
+var staleDns = new Option<int>("--stale-dns-seconds") { Description = "failover: how long the cluster endpoint still points at the old writer once it is back as a reader", DefaultValueFactory = _ => 12 }.Within(0, 300);
+var pairCommand = new Command("db-pair", "the Aurora-shaped pair: writer, synchronous standby, cluster endpoint") { pairAction, staleDns };
+pairCommand.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
+{
+    var pair = new DatabasePair(ClusterLayout.FromEnvironment(), Console.Out);
+    switch (parse.GetValue(pairAction))
+    {
+        case "up":
+            await pair.StartAsync(ct);
+            Console.WriteLine($"cluster endpoint:   {DatabasePair.ClusterEndpointConnectionString}");
+            Console.WriteLine($"instance endpoints: {DatabasePair.InstanceEndpointsConnectionString}");
+            break;
+        case "down":
+            await pair.StopAsync();
+            break;
+        case "failover":
+            await pair.FailoverAsync(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(parse.GetValue(staleDns)), ct);
+            break;
+        case "switchover":
+            await pair.SwitchoverAsync(ct);
+            break;
+    }
+    foreach (var node in DatabasePair.Nodes)
+        Console.WriteLine($"{node}: {await DatabasePair.RoleAsync(node, ct)} on 127.0.0.1:{DatabasePair.InstancePort(node)}");
+    if (parse.GetValue(pairAction) != "down")
+        Console.WriteLine($"cluster endpoint 127.0.0.1:{DatabasePair.EndpointPort} → {await pair.EndpointTargetAsync()}");
+}));
+
 var root = new RootCommand("Orderly's local harness: cluster runner, scale-down experiment, chaos")
 {
     up, down, status,
     ExperimentCommand("experiment", "run the scale-down experiment", demo: false),
     ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report", demo: true),
     chaos,
+    pairCommand,
 };
 return await root.Parse(args).InvokeAsync();
 

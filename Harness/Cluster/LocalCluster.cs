@@ -51,7 +51,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
 
     public async Task UpAsync(ClusterSpec spec, CancellationToken cancellationToken = default)
     {
-        var running = Running().Where(p => p.Name != "postgres").ToList();
+        var running = Running().ToList();
         if (running.Count > 0)
             throw new ClusterException($"a cluster is already running ({string.Join(", ", running.Select(p => p.Name))}); run ./orderly down first");
         foreach (var dll in new[] { layout.SiloDll, layout.GatewayDll })
@@ -147,7 +147,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     /// <summary>Stops everything with a pid file except Postgres (the entry script owns it): HAProxy, then gateways, then silos.</summary>
     public async Task DownAsync()
     {
-        var all = Running().Where(p => p.Name != "postgres").ToList();
+        var all = Running().ToList();
         static int Order(string name) => name == "haproxy" ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1 : 2;
         foreach (var group in all.GroupBy(p => Order(p.Name)).OrderBy(g => g.Key))
         {
@@ -158,7 +158,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             }));
         }
         // Pid files of processes that are already gone are stale; clear them too.
-        foreach (var name in ManagedProcess.RecordedNames(layout).Where(n => n != "postgres"))
+        foreach (var name in ManagedProcess.RecordedNames(layout).Where(IsClusterProcess))
             ManagedProcess.FromPidFile(layout, name)?.ForgetPidFile();
         if (all.Count == 0)
             output.WriteLine("nothing was running");
@@ -170,25 +170,32 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     /// </summary>
     public async Task KillAsync()
     {
-        var all = Running().Where(p => p.Name != "postgres").ToList();
+        var all = Running().ToList();
         foreach (var p in all)
             p.Signal(UnixSignal.Kill);
         await Task.WhenAll(all.Select(p => p.WaitForExitAsync(TimeSpan.FromSeconds(10))));
-        foreach (var name in ManagedProcess.RecordedNames(layout).Where(n => n != "postgres"))
+        foreach (var name in ManagedProcess.RecordedNames(layout).Where(IsClusterProcess))
             ManagedProcess.FromPidFile(layout, name)?.ForgetPidFile();
     }
 
+    /// <summary>
+    /// The cluster's processes with a pid file: not the databases (the entry script owns the throwaway
+    /// Postgres, <see cref="Database.DatabasePair"/> the pair and its endpoint).
+    /// </summary>
     public IEnumerable<ManagedProcess> Running() =>
-        ManagedProcess.RecordedNames(layout)
+        ManagedProcess.RecordedNames(layout).Where(IsClusterProcess)
             .Select(n => ManagedProcess.FromPidFile(layout, n))
             .OfType<ManagedProcess>()
             .Where(p => p.IsAlive);
+
+    private static bool IsClusterProcess(string name) =>
+        !name.StartsWith("postgres", StringComparison.Ordinal) && name != Database.DatabasePair.EndpointName;
 
     /// <summary>One line per recorded process: pid, alive, health.</summary>
     public async Task<IReadOnlyList<ProcessStatus>> StatusAsync(CancellationToken cancellationToken = default)
     {
         var rows = new List<ProcessStatus>();
-        foreach (var name in ManagedProcess.RecordedNames(layout).Where(n => n != "postgres").Order(StringComparer.Ordinal))
+        foreach (var name in ManagedProcess.RecordedNames(layout).Where(IsClusterProcess).Order(StringComparer.Ordinal))
         {
             var p = ManagedProcess.FromPidFile(layout, name)!;
             var url = HealthUrl(name);
