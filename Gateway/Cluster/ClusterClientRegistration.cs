@@ -31,6 +31,8 @@ public static partial class ClusterClientExtensions
         {
             builder.Services.AddOptions<AdoNetClusteringClientOptions>()
                 .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
+            // The gateway only reads the membership table; a replica serves that as well as the writer.
+            builder.Services.Configure<Orderly.ServiceDefaults.Database.DatabaseOptions>(o => o.WritersOnly = false);
         }
         builder.Services.AddOptions<ClientMessagingOptions>()
             .Configure<IOptions<ClusterClientOptions>>((m, c) => m.ResponseTimeout = TimeSpan.FromSeconds(c.Value.CallTimeoutSeconds));

@@ -73,13 +73,18 @@ public static class Failures
     /// and shutdown): connection exceptions (class 08), serialization failure and deadlock (40001,
     /// 40P01), insufficient resources (class 53), operator intervention — a server shutting down,
     /// crashed or starting, a statement timeout, an idle session ended (class 57 except 57P04, database
-    /// dropped) — lock or object busy (55P03, 55006, 55000), system and I/O errors (58000, 58030).
+    /// dropped) — lock or object busy (55P03, 55006, 55000), system and I/O errors (58000, 58030),
+    /// and a write sent to a read-only server (25006), which a failover produces.
     /// Everything else — data exceptions (22), integrity violations (23), syntax and access rules (42),
     /// raised exceptions (P0) — fails the same way every time.
     /// </summary>
     public static bool IsTransientSqlState(string sqlState) => sqlState switch
     {
         "40001" or "40P01" or "55P03" or "55006" or "55000" or "58000" or "58030" => true,
+        // read_only_sql_transaction: a write reached a server that is not the writer — after a
+        // failover, the old writer back as a reader behind a cluster endpoint that has not moved yet.
+        // The next connection, once the endpoint moves, reaches the writer (docs/failover.md).
+        "25006" => true,
         "57P04" => false,
         { Length: 5 } => sqlState.StartsWith("08", StringComparison.Ordinal)
             || sqlState.StartsWith("53", StringComparison.Ordinal)

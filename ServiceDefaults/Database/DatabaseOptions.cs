@@ -16,6 +16,20 @@ public sealed class DatabaseOptions : IValidatableObject
     [Range(1, 300)]
     public int StartupTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Refuse to keep a connection to a server that cannot take writes (a replica, or an old writer
+    /// back as one after a failover, reached through a cluster endpoint whose DNS name has not moved
+    /// yet). On for silos, which write; the gateway only reads membership and turns it off.
+    /// </summary>
+    public bool WritersOnly { get; set; } = true;
+
+    /// <summary>
+    /// A pooled connection older than this is closed when it is returned (Npgsql's Connection
+    /// Lifetime), so no connection outlives a DNS change by long; 0 keeps connections for ever.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int ConnectionLifetimeSeconds { get; set; } = 300;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(ConnectionString))

@@ -20,7 +20,15 @@ public static class DatabaseServiceCollectionExtensions
             .Configure(o => o.ConnectionString ??= ResolveConnectionString(builder.Configuration))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => Tuned(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString!).Build());
+        builder.Services.AddSingleton<WriterCheck>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var db = Tuned(o.ConnectionString!, o.ConnectionLifetimeSeconds);
+            if (o.WritersOnly)
+                sp.GetRequiredService<WriterCheck>().Install(db);
+            return db.Build();
+        });
         builder.Services.AddHostedService<DatabaseStartupCheck>();
         return builder;
     }
@@ -39,7 +47,8 @@ public static class DatabaseServiceCollectionExtensions
     /// <summary>Connections per process when the connection string does not say (Postgres: 2–4 per core serve best).</summary>
     public const int DefaultMaxPoolSize = 20;
 
-    public static NpgsqlDataSourceBuilder Tuned(string connectionString)
+    /// <param name="connectionLifetimeSeconds">Npgsql's Connection Lifetime unless the connection string sets it (see <see cref="DatabaseOptions.ConnectionLifetimeSeconds"/>).</param>
+    public static NpgsqlDataSourceBuilder Tuned(string connectionString, int connectionLifetimeSeconds = 300)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlDataSourceBuilder(connectionString);
@@ -48,6 +57,8 @@ public static class DatabaseServiceCollectionExtensions
             cs.NoResetOnClose = true;
         if (!given.ContainsKey("Maximum Pool Size") && !given.ContainsKey("MaxPoolSize"))
             cs.MaxPoolSize = DefaultMaxPoolSize;
+        if (!given.ContainsKey("Connection Lifetime") && !given.ContainsKey("ConnectionLifetime") && !given.ContainsKey("Load Balance Timeout"))
+            cs.ConnectionLifetime = connectionLifetimeSeconds;
         if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
             cs.MaxAutoPrepare = 64;
         if (!given.ContainsKey("Auto Prepare Min Usages") && !given.ContainsKey("AutoPrepareMinUsages"))
