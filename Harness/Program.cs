@@ -31,7 +31,12 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 }));
 
 var down = new Command("down", "stop everything 'up' started");
-down.SetAction(async (_, _) => await WithCluster(cluster => cluster.DownAsync()));
+down.SetAction(async (_, _) => await WithCluster(async cluster =>
+{
+    await cluster.DownAsync();
+    // The Aurora-shaped pair, when 'up --db pair' or an interrupted chaos run left it running.
+    await new DatabasePair(cluster.Layout, Console.Out).StopAsync();
+}));
 
 var status = new Command("status", "what runs, with health");
 status.SetAction(async (_, ct) => await WithCluster(async cluster =>
@@ -99,22 +104,56 @@ Command ExperimentCommand(string name, string description, bool demo)
 var siloKills = new Option<int>("--silo-kills") { Description = "how many times to SIGKILL a silo", DefaultValueFactory = _ => 5 }.Within(0, 100);
 var settle = new Option<int>("--settle-seconds") { Description = "load after each fault before the next", DefaultValueFactory = _ => 20 }.Within(1, 600);
 var chaosSessions = new Option<int>("--sessions") { Description = "peak concurrent sessions", DefaultValueFactory = _ => 16 }.Within(1, 500);
-var chaos = new Command("chaos", "the fault matrix under load: silo and gateway SIGKILL, Postgres restart, HAProxy reload, paused silo") { siloKills, settle, chaosSessions };
+var faultNames = new Option<string?>("--faults") { Description = $"faults to play, comma-separated (default: all): {string.Join(", ", ChaosFaults.All)}" };
+var dbEndpoints = new Option<string>("--db-endpoints") { Description = "for the database faults: what Orderly connects to — cluster (the cluster endpoint) or instances (both instance endpoints, Target Session Attributes)", DefaultValueFactory = _ => "cluster" };
+dbEndpoints.AcceptOnlyFromAmong("cluster", "instances");
+var chaosStaleDns = new Option<int>("--stale-dns-seconds") { Description = "db-failover: how long the cluster endpoint still points at the old writer once it is back as a reader", DefaultValueFactory = _ => 12 }.Within(0, 300);
+var noBaseline = new Option<bool>("--no-baseline") { Description = "do not run the stateless baseline through the database faults beside Orderly" };
+var chaos = new Command("chaos", "the fault matrix under load, with a table of what held") { siloKills, settle, chaosSessions, faultNames, dbEndpoints, chaosStaleDns, noBaseline };
 chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 {
+    var faults = ChaosFaults.Parse(parse.GetValue(faultNames));
     var pgData = Path.Combine(cluster.Layout.State, "pg");
-    var results = await new ChaosRunner(cluster.Layout, Console.Out).RunAsync(new ChaosOptions
+    var ownPg = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1";
+    DatabasePair? pair = null;
+    DatabaseFaultOptions? db = null;
+    var connectionString = Cli.ConnectionString();
+    // The database faults need servers of our own to crash: the pair, started for this run (and stopped after).
+    if (faults.Any(ChaosFaults.NeedPair.Contains) && ownPg)
     {
-        ConnectionString = Cli.ConnectionString(),
-        // Only the throwaway Postgres is ours to restart.
-        PostgresData = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1" && Directory.Exists(pgData) ? pgData : null,
-        SiloKills = parse.GetValue(siloKills),
-        Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
-        Sessions = parse.GetValue(chaosSessions),
-    }, ct);
-    var whole = results[^1];
-    if (whole.Lost > 0 || whole.Duplicated > 0)
-        throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
+        pair = new DatabasePair(cluster.Layout, Console.Out);
+        await pair.StartAsync(ct);
+        db = new DatabaseFaultOptions
+        {
+            Pair = pair,
+            StaleDns = TimeSpan.FromSeconds(parse.GetValue(chaosStaleDns)),
+            InstanceEndpoints = parse.GetValue(dbEndpoints) == "instances",
+            Baseline = !parse.GetValue(noBaseline),
+        };
+        connectionString = db.InstanceEndpoints ? DatabasePair.InstanceEndpointsConnectionString : DatabasePair.ClusterEndpointConnectionString;
+    }
+    try
+    {
+        var report = await new ChaosRunner(cluster.Layout, Console.Out).RunAsync(new ChaosOptions
+        {
+            ConnectionString = connectionString,
+            Faults = faults,
+            Database = db,
+            // Only the throwaway Postgres is ours to restart.
+            PostgresData = ownPg && Directory.Exists(pgData) ? pgData : null,
+            SiloKills = parse.GetValue(siloKills),
+            Settle = TimeSpan.FromSeconds(parse.GetValue(settle)),
+            Sessions = parse.GetValue(chaosSessions),
+        }, ct);
+        var whole = report.WholeRun;
+        if (whole.Lost > 0 || whole.Duplicated > 0)
+            throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
+    }
+    finally
+    {
+        if (pair is not null)
+            await pair.StopAsync();
+    }
 }));
 
 // The Aurora-shaped database pair (docs/failover.md): ./orderly db --pair starts it; the harness drives it.

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Npgsql;
 using Orderly.Harness.Cluster;
+using Orderly.Harness.Database;
 using Orderly.Harness.Emulation;
 using Orderly.Harness.Experiment;
 using Orderly.LoadClient.Reporting;
@@ -9,9 +11,59 @@ using Orderly.LoadClient.Load;
 
 namespace Orderly.Harness.Chaos;
 
+/// <summary>The faults by the names tools and tests select them with (docs/chaos.md).</summary>
+public static class ChaosFaults
+{
+    public const string SiloKill = "silo-kill";
+    public const string GatewayKill = "gateway-kill";
+    public const string PostgresRestart = "postgres-restart";
+    public const string HaproxyReload = "haproxy-reload";
+    public const string SiloPause = "silo-pause";
+    public const string SiloScaleDown = "silo-scale-down";
+    public const string DbFailover = "db-failover";
+    public const string DbSwitchover = "db-switchover";
+
+    /// <summary>The default matrix, in the order it plays.</summary>
+    public static readonly string[] All = [SiloKill, GatewayKill, PostgresRestart, HaproxyReload, SiloPause, DbFailover, DbSwitchover, SiloScaleDown];
+
+    /// <summary>Faults that need the Aurora-shaped pair (<see cref="DatabasePair"/>).</summary>
+    public static readonly string[] NeedPair = [DbFailover, DbSwitchover];
+
+    /// <summary>Parses --faults: names separated by commas, each known.</summary>
+    public static IReadOnlyList<string> Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return All;
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.Where(n => !All.Contains(n)).ToList();
+        if (unknown.Count > 0)
+            throw new ClusterException($"unknown fault(s): {string.Join(", ", unknown)}; known: {string.Join(", ", All)}");
+        return All.Where(names.Contains).ToList();
+    }
+}
+
+/// <summary>How a database fault is set up: when the standby is promoted, how long the endpoint stays stale, and what the processes connect to.</summary>
+public sealed record DatabaseFaultOptions
+{
+    public required DatabasePair Pair { get; init; }
+    public TimeSpan PromoteAfter { get; init; } = TimeSpan.FromSeconds(4);
+    /// <summary>How long the cluster endpoint still points at the old writer once it is back as a reader (DNS TTL plus client caching).</summary>
+    public TimeSpan StaleDns { get; init; } = TimeSpan.FromSeconds(12);
+    /// <summary>True when Orderly is given both instance endpoints (Target Session Attributes) rather than the cluster endpoint.</summary>
+    public bool InstanceEndpoints { get; init; }
+    /// <summary>Run the stateless baseline through the same faults, beside Orderly.</summary>
+    public bool Baseline { get; init; } = true;
+    /// <summary>Load kept running after a database fault's last step.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(15);
+}
+
 public sealed record ChaosOptions
 {
     public required string ConnectionString { get; init; }
+    /// <summary>The faults to play (<see cref="ChaosFaults"/>), in matrix order.</summary>
+    public IReadOnlyList<string> Faults { get; init; } = ChaosFaults.All;
+    /// <summary>Set when the cluster runs on the Aurora-shaped pair; null skips the database faults.</summary>
+    public DatabaseFaultOptions? Database { get; init; }
     /// <summary>The throwaway Postgres' data directory, when the runner may restart it; null skips that fault.</summary>
     public string? PostgresData { get; init; }
     public int SiloKills { get; init; } = 5;
@@ -22,7 +74,17 @@ public sealed record ChaosOptions
 
 /// <summary>One row of the fault table.</summary>
 public sealed record FaultResult(string Fault, long Requests, long Failed, IReadOnlyDictionary<string, long> FailuresByKind,
-    long FailuresWithoutRetryAfter, double RecoverySeconds, int Lost, int Duplicated);
+    long FailuresWithoutRetryAfter, double RecoverySeconds, int Lost, int Duplicated)
+{
+    /// <summary>The steps of a database fault with their times; empty for the others.</summary>
+    public IReadOnlyList<DatabaseStep> Steps { get; init; } = [];
+}
+
+/// <summary>The fault table, the failover table (Orderly and the baseline through each database fault), and what membership did.</summary>
+public sealed record ChaosReport(IReadOnlyList<FaultResult> Faults, IReadOnlyList<FailoverOutcome> Failovers, IReadOnlyList<string> SilosRestarted)
+{
+    public FaultResult WholeRun => Faults[^1];
+}
 
 /// <summary>
 /// The fault matrix under steady load through HAProxy (graceful profile): unplanned silo deaths, a
@@ -32,26 +94,71 @@ public sealed record FaultResult(string Fault, long Requests, long Failed, IRead
 /// </summary>
 public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
 {
-    public async Task<IReadOnlyList<FaultResult>> RunAsync(ChaosOptions options, CancellationToken cancellationToken)
+    public async Task<ChaosReport> RunAsync(ChaosOptions options, CancellationToken cancellationToken)
     {
         var cluster = new LocalCluster(layout, TextWriter.Null);
         var spec = PodTimings.Graceful.Spec(3, 3, "graceful", options.ConnectionString);
-        var faults = new List<(string Name, Func<Task> Inject)>();
-        for (var i = 1; i <= options.SiloKills; i++)
-            faults.Add(($"SIGKILL silo ({i}/{options.SiloKills})", () => KillAndReplaceAsync(cluster, spec, "silo-2", cancellationToken)));
-        faults.Add(("SIGKILL gateway", () => KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken)));
-        if (options.PostgresData is not null)
-            faults.Add(("Postgres restart", () => RestartPostgresAsync(options.PostgresData)));
-        faults.Add(("HAProxy reload", cluster.ReloadHaproxyAsync));
-        faults.Add(("silo paused past failure detection", () => PauseSiloAsync(cluster, spec, "silo-2", cancellationToken)));
+        var db = options.Database;
+        var failovers = new List<FailoverOutcome>();
+        var faults = new List<(string Name, Func<Task<IReadOnlyList<DatabaseStep>>> Inject)>();
+        static Func<Task<IReadOnlyList<DatabaseStep>>> NoSteps(Func<Task> inject) => async () => { await inject(); return []; };
+        foreach (var fault in options.Faults)
+        {
+            switch (fault)
+            {
+                case ChaosFaults.SiloKill:
+                    for (var i = 1; i <= options.SiloKills; i++)
+                        faults.Add(($"{fault} ({i}/{options.SiloKills})", NoSteps(() => KillAndReplaceAsync(cluster, spec, "silo-2", cancellationToken))));
+                    break;
+                case ChaosFaults.GatewayKill:
+                    faults.Add((fault, NoSteps(() => KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken))));
+                    break;
+                case ChaosFaults.PostgresRestart when options.PostgresData is not null && db is null:
+                    faults.Add((fault, NoSteps(() => RestartPostgresAsync(options.PostgresData))));
+                    break;
+                case ChaosFaults.HaproxyReload:
+                    faults.Add((fault, NoSteps(cluster.ReloadHaproxyAsync)));
+                    break;
+                case ChaosFaults.SiloPause:
+                    faults.Add((fault, NoSteps(() => PauseSiloAsync(cluster, spec, "silo-2", cancellationToken))));
+                    break;
+                case ChaosFaults.SiloScaleDown:
+                    faults.Add((fault, NoSteps(() => ScaleDownSiloAsync(cluster, spec, "silo-1", cancellationToken))));
+                    break;
+                case ChaosFaults.DbFailover when db is not null:
+                    faults.Add((fault, () => db.Pair.FailoverAsync(db.PromoteAfter, db.StaleDns, cancellationToken)));
+                    break;
+                case ChaosFaults.DbSwitchover when db is not null:
+                    faults.Add((fault, () => db.Pair.SwitchoverAsync(cancellationToken)));
+                    break;
+                default:
+                    output.WriteLine($"chaos: skipping {fault} ({(ChaosFaults.NeedPair.Contains(fault) ? "needs the Aurora-shaped pair: the throwaway database, not ORDERLY_DB" : "needs the throwaway Postgres, not ORDERLY_DB or the pair")})");
+                    break;
+            }
+        }
+        if (faults.Count == 0)
+            throw new ClusterException("chaos: none of the chosen faults can run here");
 
-        output.WriteLine($"chaos: starting 3 silos, 3 gateways, HAProxy; {faults.Count} faults, {options.Settle.TotalSeconds:0}s of load after each");
+        output.WriteLine($"chaos: starting 3 silos, 3 gateways, HAProxy{(db is null ? "" : $", on the Aurora-shaped pair through its {(db.InstanceEndpoints ? "instance endpoints" : "cluster endpoint")}")}; {faults.Count} faults, {options.Settle.TotalSeconds:0}s of load after each");
+        FailoverProbe? orderly = null, baseline = null;
         try
         {
             await cluster.UpAsync(spec, cancellationToken);
+            var silos = Enumerable.Range(0, spec.Silos).Select(ClusterLayout.SiloName).ToDictionary(n => n, n => cluster.Started[n].Pid);
             var metrics = new RunMetrics(TimeProvider.System);
             var prefix = $"chaos-{DateTime.UtcNow:yyyyMMddHHmmss}";
-            var total = TimeSpan.FromSeconds(5) + faults.Count * (options.Settle + TimeSpan.FromSeconds(20));
+            if (db is not null)
+            {
+                orderly = new FailoverProbe("Orderly", ClusterLayout.FrontEndUrl, prefix + "-fo", "orders");
+                await orderly.StartAsync(cancellationToken);
+                if (db.Baseline)
+                {
+                    await cluster.StartBaselineAsync(BaselineSlot, spec, cancellationToken);
+                    baseline = new FailoverProbe("baseline", ClusterLayout.GatewayUrl(BaselineSlot), prefix + "-bl", BaselineTable);
+                    await baseline.StartAsync(cancellationToken);
+                }
+            }
+            var total = TimeSpan.FromSeconds(5) + faults.Count * (options.Settle + TimeSpan.FromSeconds(60));
             await using var sessions = new SessionLoad(new LoadOptions
             {
                 Target = ClusterLayout.FrontEndUrl,
@@ -64,37 +171,107 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var load = sessions.RunAsync(total, stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
 
-            var windows = new List<(string Fault, int From, int To)>();
+            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started)>();
             foreach (var (name, inject) in faults)
             {
                 var from = metrics.Second;
+                var started = TimeProvider.System.GetTimestamp();
                 output.WriteLine($"chaos: [{from,4}s] {name}");
-                await inject();
-                await Task.Delay(options.Settle, cancellationToken);
-                windows.Add((name, from, metrics.Second));
+                var steps = await inject();
+                await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);
+                windows.Add((name, from, metrics.Second, steps, started));
             }
             await stop.CancelAsync();
             await load;
+            if (orderly is not null)
+                await orderly.StopAsync();
+            if (baseline is not null)
+                await baseline.StopAsync();
 
-            output.WriteLine($"chaos: verifying {sessions.Acknowledged.Count} acknowledged orders in storage");
+            // Orderly's promise through a database outage: no silo was declared dead or restarted.
+            var touched = new HashSet<string>();
+            if (options.Faults.Contains(ChaosFaults.SiloScaleDown))
+                touched.Add("silo-1");
+            if (options.Faults.Contains(ChaosFaults.SiloKill) || options.Faults.Contains(ChaosFaults.SiloPause))
+                touched.Add("silo-2");
+            var restarted = silos.Where(s => !touched.Contains(s.Key) && (cluster.Started[s.Key].Pid != s.Value || !cluster.Started[s.Key].IsAlive))
+                .Select(s => s.Key).ToList();
+
+            var verifyOn = db is null ? options.ConnectionString : await WriterConnectionStringAsync(db, options.ConnectionString, cancellationToken);
+            output.WriteLine($"chaos: verifying {sessions.Acknowledged.Count} acknowledged orders in storage{(db is null ? "" : " (on the writer)")}");
             var acknowledged = sessions.Acknowledged.Values.ToList();
-            var verification = await Verifier.VerifyAsync(options.ConnectionString, acknowledged, prefix);
+            var verification = await Verifier.VerifyAsync(verifyOn, acknowledged, prefix);
             var lostIds = verification.LostIds.ToHashSet();
-            var results = windows.Select(w => Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds)).ToList();
+            var results = windows.Select(w => Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds) with { Steps = w.Steps }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
             results.Add(new FaultResult("whole run", results.Sum(r => r.Requests), results.Sum(r => r.Failed),
                 FailureKind.All.ToDictionary(k => k, k => results.Sum(r => r.FailuresByKind[k])), results.Sum(r => r.FailuresWithoutRetryAfter),
                 results.Max(r => r.RecoverySeconds), verification.Lost, verification.Duplicated));
+
+            foreach (var w in windows.Where(w => w.Steps.Count > 0))
+            {
+                // Writes can work again once the endpoint reaches the writer; with instance endpoints, at the promotion.
+                var possible = w.Steps.First(st => db!.InstanceEndpoints ? st.What.Contains("promoted", StringComparison.Ordinal) : st.What.StartsWith("cluster endpoint moved", StringComparison.Ordinal));
+                var last = w.Steps[^1].AtSeconds;
+                var baselineVerifyOn = await WriterConnectionStringAsync(db!, options.ConnectionString, cancellationToken);
+                foreach (var probe in new[] { orderly, baseline }.OfType<FailoverProbe>())
+                {
+                    failovers.Add(await probe.OutcomeAsync(w.Fault, w.Started, last + db!.Settle.TotalSeconds,
+                        possible.AtSeconds, probe == orderly ? verifyOn : baselineVerifyOn, idempotent: probe == orderly));
+                }
+            }
+
             output.WriteLine();
             output.WriteLine(Table(results));
             foreach (var example in verification.Examples)
                 output.WriteLine($"  {example}");
-            return results;
+            foreach (var w in windows.Where(w => w.Steps.Count > 0))
+            {
+                output.WriteLine();
+                output.WriteLine($"{w.Fault}, step by step:");
+                foreach (var step in w.Steps)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  +{step.AtSeconds,5:0.0}s  {step.What}"));
+            }
+            if (failovers.Count > 0)
+            {
+                output.WriteLine();
+                output.WriteLine($"Through the database faults, {FailoverProbe.Writers} writers and {FailoverProbe.Readers} readers per system; \"writes back\" counts from when writes could work again ({(db!.InstanceEndpoints ? "the promotion" : "the cluster endpoint moved")}):");
+                output.WriteLine(FailoverProbe.Table(failovers));
+            }
+            if (db is not null)
+                output.WriteLine(restarted.Count == 0 ? "membership: every silo that no fault touched kept running (none declared dead)" : $"membership: restarted or gone: {string.Join(", ", restarted)}");
+            return new ChaosReport(results, failovers, restarted);
         }
         finally
         {
+            if (orderly is not null)
+                await orderly.DisposeAsync();
+            if (baseline is not null)
+                await baseline.DisposeAsync();
             await cluster.DownAsync();
         }
+    }
+
+    /// <summary>The bench's baseline keeps its orders here (bench/Baseline/BaselineStore.cs).</summary>
+    private const string BaselineTable = "baseline_orders";
+
+    /// <summary>The baseline listens in the last gateway slot, which HAProxy keeps out of rotation.</summary>
+    private const int BaselineSlot = ClusterLayout.MaxReplicas - 1;
+
+    /// <summary>The writer's instance endpoint, with the schema (search path) of the run's connection string.</summary>
+    private static async Task<string> WriterConnectionStringAsync(DatabaseFaultOptions db, string connectionString, CancellationToken cancellationToken)
+    {
+        var writer = await DatabasePair.WriterAsync(cancellationToken) ?? throw new ClusterException("chaos: the pair has no writer to verify on");
+        var given = new NpgsqlConnectionStringBuilder(connectionString);
+        return new NpgsqlConnectionStringBuilder(DatabasePair.InstanceConnectionString(writer)) { SearchPath = given.SearchPath }.ToString();
+    }
+
+    /// <summary>A scale-down of one silo: SIGTERM (graceful stop), then a new pod in its place.</summary>
+    private static async Task ScaleDownSiloAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken)
+    {
+        var process = cluster.Started[name];
+        await process.StopAsync(LocalCluster.StopGrace);
+        await cluster.StartSiloAsync(ClusterLayout.IndexOf(name), spec, cancellationToken);
     }
 
     private static FaultResult Summarize(string fault, int from, int to, RunMetrics metrics, IReadOnlyList<AcknowledgedOrder> acknowledged, HashSet<Guid> lost)

@@ -66,15 +66,37 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
         Directory.CreateDirectory(layout.LogDir);
         if (!File.Exists(Path.Combine(DataDir("n0"), "PG_VERSION")) || !File.Exists(Path.Combine(DataDir("n1"), "PG_VERSION")))
             await CreateAsync(cancellationToken);
-        foreach (var node in Nodes)
+        else if (!await TryStartServersAsync(cancellationToken))
         {
-            if (!await IsRunningAsync(node))
-                await StartServerAsync(node, cancellationToken);
+            // A run stopped in the middle of a fault leaves no writer, or two: the pair is throwaway, so it starts afresh.
+            output.WriteLine($"the database pair in {Root} was left mid-fault (not one writer and one reader); creating it afresh");
+            await StopAsync();
+            await CreateAsync(cancellationToken);
         }
-        var writer = await WriterAsync(cancellationToken)
-            ?? throw new ClusterException($"the database pair in {Root} has no writer; delete that folder to start afresh");
+        var writer = await WriterAsync(cancellationToken) ?? throw new ClusterException($"the database pair in {Root} has no writer");
         await StartEndpointAsync(writer, cancellationToken);
         await EnsureStandbyInSyncAsync(writer, cancellationToken);
+    }
+
+    /// <summary>Starts the servers that are not running; true when one is the writer and the other a reader.</summary>
+    private async Task<bool> TryStartServersAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var node in Nodes)
+            {
+                if (!await IsRunningAsync(node))
+                    await StartServerAsync(node, cancellationToken);
+            }
+        }
+        catch (ClusterException)
+        {
+            return false;
+        }
+        var roles = new List<string>();
+        foreach (var node in Nodes)
+            roles.Add(await RoleAsync(node, cancellationToken));
+        return roles.Order().SequenceEqual(["reader", "writer"]);
     }
 
     /// <summary>Stops the endpoint and both servers (fast shutdown); the data stays for the next start.</summary>
@@ -154,6 +176,7 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
         await PgCtlAsync(["-D", DataDir(old), "-m", "immediate", "-w", "stop"], cancellationToken);
         steps.Add($"writer {old} crashed");
         await Task.Delay(promoteAfter, cancellationToken);
+        steps.Add($"promoting standby {next}");
         await PromoteAsync(next, cancellationToken);
         steps.Add($"standby {next} promoted to writer");
         await RejoinAsReplicaAsync(old, next, cancellationToken);

@@ -21,11 +21,13 @@ public sealed record Verification(IReadOnlyList<Guid> LostIds, int Duplicated, I
 /// </summary>
 public static class Verifier
 {
-    public static async Task<Verification> VerifyAsync(string connectionString, IReadOnlyCollection<AcknowledgedOrder> acknowledged, string customerPrefix)
+    /// <param name="table">Where orders are: Orderly's <c>orders</c>, or a table shaped like it (the bench's baseline).</param>
+    public static async Task<Verification> VerifyAsync(string connectionString, IReadOnlyCollection<AcknowledgedOrder> acknowledged, string customerPrefix,
+        string table = "orders")
     {
         await using var db = NpgsqlDataSource.Create(connectionString);
         var stored = new Dictionary<Guid, int>();
-        await using (var command = db.CreateCommand("SELECT id, version FROM orders WHERE id = ANY(@ids)"))
+        await using (var command = db.CreateCommand($"SELECT id, version FROM {table} WHERE id = ANY(@ids)"))
         {
             command.Parameters.AddWithValue("ids", acknowledged.Select(a => a.Id).ToArray());
             await using var reader = await command.ExecuteReaderAsync();
@@ -44,8 +46,8 @@ public static class Verifier
         }
 
         var duplicated = 0;
-        await using (var command = db.CreateCommand("""
-            SELECT customer_id, idempotency_key, count(*) FROM orders
+        await using (var command = db.CreateCommand($"""
+            SELECT customer_id, idempotency_key, count(*) FROM {table}
             WHERE customer_id LIKE @prefix AND idempotency_key IS NOT NULL
             GROUP BY customer_id, idempotency_key HAVING count(*) > 1
             """))
