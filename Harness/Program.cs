@@ -13,10 +13,20 @@ var gateways = new Option<int>("--gateways") { Description = "number of gateways
 var profile = new Option<string>("--profile") { Description = "graceful or naive", DefaultValueFactory = _ => "graceful" };
 profile.AcceptOnlyFromAmong("graceful", "naive");
 
-var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile };
+var database = new Option<string>("--db") { Description = "single (the throwaway Postgres) or pair (Aurora-shaped: writer, synchronous standby, cluster endpoint)", DefaultValueFactory = _ => "single" };
+database.AcceptOnlyFromAmong("single", "pair");
+var upEndpoints = new Option<string>("--db-endpoints") { Description = "with --db pair: cluster (the cluster endpoint) or instances (both instance endpoints)", DefaultValueFactory = _ => "cluster" };
+upEndpoints.AcceptOnlyFromAmong("cluster", "instances");
+var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile, database, upEndpoints };
 up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 {
-    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, Cli.ConnectionString());
+    var connectionString = Cli.ConnectionString();
+    if (parse.GetValue(database) == "pair")
+    {
+        await new DatabasePair(cluster.Layout, Console.Out).StartAsync(ct);
+        connectionString = parse.GetValue(upEndpoints) == "instances" ? DatabasePair.InstanceEndpointsConnectionString : DatabasePair.ClusterEndpointConnectionString;
+    }
+    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, connectionString);
     await cluster.UpAsync(spec, ct);
     Console.WriteLine();
     Console.WriteLine($"Orderly is up ({spec.Profile} profile).");
@@ -27,6 +37,11 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
         Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
     for (var i = 0; i < spec.Silos; i++)
         Console.WriteLine($"  {ClusterLayout.SiloName(i),-9} {ClusterLayout.SiloManagementUrl(i)}  (health: /health/ready, metrics: /metrics, Orleans Dashboard: {ClusterLayout.SiloManagementUrl(i)}dashboard/)");
+    if (parse.GetValue(database) == "pair")
+    {
+        Console.WriteLine($"  database: the Aurora-shaped pair; cluster endpoint 127.0.0.1:{DatabasePair.EndpointPort}, instances {string.Join(", ", DatabasePair.Nodes.Select(n => $"{n} 127.0.0.1:{DatabasePair.InstancePort(n)}"))}");
+        Console.WriteLine("  a failover by hand: ./orderly db-pair failover (or switchover)");
+    }
     Console.WriteLine($"  logs: {cluster.Layout.LogDir}    stop: ./orderly down");
 }));
 

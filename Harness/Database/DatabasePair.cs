@@ -254,6 +254,9 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
             max_wal_senders = 10
             wal_keep_size = 512MB
             hot_standby = on
+            # A standby whose writer is gone retries the connection this often, and only between two
+            # tries does it notice a promotion: PostgreSQL's 5 s default would delay every promotion.
+            wal_retrieve_retry_interval = 500ms
             wal_log_hints = on
             synchronous_commit = on
             shared_preload_libraries = 'pg_stat_statements'

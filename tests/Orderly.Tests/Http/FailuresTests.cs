@@ -45,6 +45,8 @@ public sealed class FailuresTests(GatewayFixture fixture)
         { "P0001 raised exception", "DO $$ BEGIN RAISE EXCEPTION 'refused'; END $$", FailureKind.Permanent },
         { "57014 statement timeout", "SET LOCAL statement_timeout = 1; SELECT pg_sleep(1)", FailureKind.Transient },
         { "57P01 connection terminated by an administrator", "SELECT pg_terminate_backend(pg_backend_pid())", FailureKind.Transient },
+        // What a failover's old writer, back as a reader, answers every write (seen in the baseline's log under db-failover).
+        { "25006 write in a read-only transaction", "SET LOCAL transaction_read_only = on; CREATE TABLE read_only_probe (k int)", FailureKind.Transient },
     };
 
     [Theory]
@@ -70,7 +72,8 @@ public sealed class FailuresTests(GatewayFixture fixture)
     [InlineData("53300", FailureKind.Transient)] // too many connections
     [InlineData("53200", FailureKind.Transient)] // out of memory
     [InlineData("57P02", FailureKind.Transient)] // crash shutdown
-    [InlineData("57P03", FailureKind.Transient)] // cannot connect now (starting up)
+    [InlineData("57P03", FailureKind.Transient)] // cannot connect now (starting up; a switchover's writer shutting down)
+    [InlineData("25006", FailureKind.Transient)] // read-only transaction (a failover's old writer, back as a reader)
     [InlineData("55P03", FailureKind.Transient)] // lock not available
     [InlineData("58030", FailureKind.Transient)] // I/O error
     [InlineData("57P04", FailureKind.Permanent)] // database dropped
@@ -99,6 +102,25 @@ public sealed class FailuresTests(GatewayFixture fixture)
         Assert.IsNotType<PostgresException>(error);
         Assert.Equal(FailureKind.Transient, Failures.Classify(error));
         Assert.Equal(FailureKind.Transient, Failures.Classify(OverTheWire(error)));
+    }
+
+    /// <summary>
+    /// What the silos logged during ./orderly chaos --faults db-failover,db-switchover: a connection the
+    /// crash cut mid-read, and a new connection refused because it reached the old writer (WriterCheck).
+    /// </summary>
+    public static TheoryData<string, Exception> FailoverErrors() => new()
+    {
+        { "a connection cut by the writer's crash", new NpgsqlException("Exception while reading from stream", new EndOfStreamException()) },
+        { "a new connection that reached a reader", new NpgsqlException("127.0.0.1:55440 is a read-only server; refused for writes") },
+        { "the same, wrapped by Orleans", new OrleansException("grain call failed", new NpgsqlException("127.0.0.1:55440 is a read-only server; refused for writes")) },
+    };
+
+    [Theory]
+    [MemberData(nameof(FailoverErrors))]
+    public void What_a_failover_raises_is_transient_here_and_after_the_Orleans_wire(string name, Exception error)
+    {
+        Assert.True(Failures.Classify(error) == FailureKind.Transient, name);
+        Assert.True(Failures.Classify(OverTheWire(error)) == FailureKind.Transient, $"{name} after the wire");
     }
 
     public static TheoryData<string, Exception, FailureKind> ClusterAndCodeErrors() => new()
