@@ -24,7 +24,8 @@ public sealed class DatabasePairFixture : IAsyncLifetime
     public static async Task<string> CreateSchemaAsync(string connectionString, string prefix)
     {
         var schema = $"{prefix}_{Guid.NewGuid():N}"[..(prefix.Length + 9)];
-        await using (var connection = new NpgsqlConnection(DatabasePair.ClusterEndpointConnectionString))
+        // Unpooled: a pooled connection may lead to a server an earlier test crashed.
+        await using (var connection = new NpgsqlConnection(DatabasePair.ClusterEndpointConnectionString + ";Pooling=false"))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"CREATE SCHEMA \"{schema}\"", connection);
