@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
 using Orderly.ServiceDefaults.Database;
 
 namespace Orderly.Tests.Startup;
@@ -31,5 +35,27 @@ public sealed class DatabaseDefaultsTests
         var cs = DatabaseServiceCollectionExtensions.Tuned("Host=h;No Reset On Close=false;Max Auto Prepare=0").ConnectionStringBuilder;
         Assert.False(cs.NoResetOnClose);
         Assert.Equal(0, cs.MaxAutoPrepare);
+    }
+
+    [Fact]
+    public void Pooled_connections_have_a_bounded_lifetime_unless_the_operator_says_otherwise()
+    {
+        Assert.Equal(300, DatabaseServiceCollectionExtensions.Tuned("Host=h").ConnectionStringBuilder.ConnectionLifetime);
+        Assert.Equal(60, DatabaseServiceCollectionExtensions.Tuned("Host=h;Connection Lifetime=60").ConnectionStringBuilder.ConnectionLifetime);
+        Assert.Equal(0, DatabaseServiceCollectionExtensions.Tuned("Host=h", connectionLifetimeSeconds: 0).ConnectionStringBuilder.ConnectionLifetime);
+    }
+
+    [Fact]
+    public void The_Aurora_shape_of_k8s_config_the_cluster_endpoint_then_the_instances_picking_the_writer_builds_a_multi_host_data_source()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Orderly"] = "Host=cluster.example,one.example,two.example;Target Session Attributes=read-write;Host Recheck Seconds=1;Username=u;Password=p;Database=orderly",
+        });
+        builder.AddOrderlyDatabase();
+        using var host = builder.Build();
+        var db = host.Services.GetRequiredService<NpgsqlDataSource>();
+        Assert.IsType<NpgsqlMultiHostDataSource>(db);
     }
 }
