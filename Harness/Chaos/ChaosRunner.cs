@@ -113,7 +113,10 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 case ChaosFaults.GatewayKill:
                     faults.Add((fault, NoSteps(() => KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken))));
                     break;
-                case ChaosFaults.PostgresRestart when options.PostgresData is not null && db is null:
+                case ChaosFaults.PostgresRestart when db is not null:
+                    faults.Add((fault, NoSteps(() => db.Pair.RestartWriterAsync(cancellationToken))));
+                    break;
+                case ChaosFaults.PostgresRestart when options.PostgresData is not null:
                     faults.Add((fault, NoSteps(() => RestartPostgresAsync(options.PostgresData))));
                     break;
                 case ChaosFaults.HaproxyReload:

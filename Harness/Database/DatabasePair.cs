@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 using Npgsql;
 using Orderly.Harness.Cluster;
+using Orderly.Harness.Emulation;
 
 namespace Orderly.Harness.Database;
 
@@ -126,11 +125,14 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
     public static string Other(string node) => node == "n0" ? "n1" : "n0";
 
     /// <summary>"writer", "reader", or "down", as the server itself says.</summary>
-    public static async Task<string> RoleAsync(string node, CancellationToken cancellationToken)
+    public static Task<string> RoleAsync(string node, CancellationToken cancellationToken) =>
+        RoleAtAsync(InstanceConnectionString(node, "postgres"), cancellationToken);
+
+    private static async Task<string> RoleAtAsync(string connectionString, CancellationToken cancellationToken)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(InstanceConnectionString(node, "postgres"));
+            await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync(cancellationToken);
             await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
             return (bool)(await command.ExecuteScalarAsync(cancellationToken))! ? "reader" : "writer";
@@ -209,6 +211,14 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
         await EnsureStandbyInSyncAsync(next, cancellationToken);
         steps.Add($"{old} back as {next}'s synchronous standby");
         return steps.All;
+    }
+
+    /// <summary>The writer restarts in place (fast shutdown, start); its standby waits, the endpoint does not move.</summary>
+    public async Task RestartWriterAsync(CancellationToken cancellationToken)
+    {
+        var writer = await WriterAsync(cancellationToken) ?? throw new ClusterException("postgres-restart: no writer");
+        await PgCtlAsync(["-D", DataDir(writer), "-m", "fast", "-w", "-t", "60", "stop"], cancellationToken);
+        await StartServerAsync(writer, cancellationToken);
     }
 
     private sealed class Steps(TextWriter output)
@@ -407,7 +417,7 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
             throw new ClusterException($"HAProxy rejected {EndpointConfig}: {check.Printed}");
         ManagedProcess.Start(layout, EndpointName, "haproxy", ["-db", "-f", EndpointConfig]);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (await RoleViaEndpointAsync(cancellationToken) != "writer")
+        while (await RoleAtAsync(ClusterEndpointConnectionString + ";Pooling=false;Timeout=2", cancellationToken) != "writer")
         {
             if (DateTime.UtcNow > deadline)
                 throw new ClusterException($"the cluster endpoint on {EndpointPort} did not reach the writer; see {layout.LogFile(EndpointName)}");
@@ -415,33 +425,7 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
         }
     }
 
-    private static async Task<string> RoleViaEndpointAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = new NpgsqlConnection(ClusterEndpointConnectionString + ";Pooling=false;Timeout=2");
-            await connection.OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
-            return (bool)(await command.ExecuteScalarAsync(cancellationToken))! ? "reader" : "writer";
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            return "down";
-        }
-    }
-
-    private async Task<string> EndpointCommandAsync(string command)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(EndpointSocket));
-        await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None);
-        var buffer = new byte[16384];
-        var answer = new StringBuilder();
-        int read;
-        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None)) > 0)
-            answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
-        return answer.ToString().Trim();
-    }
+    private Task<string> EndpointCommandAsync(string command) => HaproxyRuntime.SendAsync(EndpointSocket, command);
 
     // --- running Postgres' programs as their user ----------------------------------------------------
 

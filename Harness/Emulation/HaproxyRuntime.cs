@@ -45,10 +45,13 @@ public sealed class HaproxyRuntime(ClusterLayout layout)
         return false;
     }
 
-    private async Task<string> SendAsync(string command)
+    private Task<string> SendAsync(string command) => SendAsync(layout.HaproxySocket, command);
+
+    /// <summary>One command to any HAProxy's admin socket (the load balancer's, the database pair's endpoint); its answer, trimmed.</summary>
+    public static async Task<string> SendAsync(string adminSocket, string command)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(layout.HaproxySocket));
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(adminSocket));
         await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None);
         var buffer = new byte[16384];
         var answer = new StringBuilder();
