@@ -49,6 +49,8 @@ var down = new Command("down", "stop everything 'up' started");
 down.SetAction(async (_, _) => await WithCluster(async cluster =>
 {
     await cluster.DownAsync();
+    // Rules an interrupted chaos run left behind.
+    await Orderly.Harness.Network.NetworkFaults.ClearAsync();
     // The Aurora-shaped pair, when 'up --db pair' or an interrupted chaos run left it running.
     await new DatabasePair(cluster.Layout, Console.Out).StopAsync();
 }));
@@ -109,8 +111,8 @@ Command ExperimentCommand(string name, string description, bool demo)
         // The product's claim: gracefully, nobody sees an error and no order is lost or doubled.
         foreach (var graceful in runs.SelectMany(r => r).Where(s => s.Profile == "graceful"))
         {
-            if (graceful is { Failed: > 0 } or { OrdersLost: > 0 } or { OrdersDuplicated: > 0 })
-                throw new ClusterException($"graceful profile missed its targets: {graceful.Failed} failed, {graceful.OrdersLost} lost, {graceful.OrdersDuplicated} duplicated");
+            if (graceful is { Failed: > 0 } or { OrdersLost: > 0 } or { OrdersDuplicated: > 0 } or { Anomalies.Total: > 0 })
+                throw new ClusterException($"graceful profile missed its targets: {graceful.Failed} failed, {graceful.OrdersLost} lost, {graceful.OrdersDuplicated} duplicated, {graceful.Anomalies.Total} consistency anomalies");
         }
     }));
     return command;
@@ -161,8 +163,8 @@ chaos.SetAction(async (parse, ct) => await WithCluster(async cluster =>
             Sessions = parse.GetValue(chaosSessions),
         }, ct);
         var whole = report.WholeRun;
-        if (whole.Lost > 0 || whole.Duplicated > 0)
-            throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated");
+        if (whole.Lost > 0 || whole.Duplicated > 0 || report.Anomalies.Total > 0)
+            throw new ClusterException($"chaos: {whole.Lost} acknowledged orders lost, {whole.Duplicated} duplicated, {report.Anomalies.Total} consistency anomalies");
     }
     finally
     {

@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using Orderly.Harness.Cluster;
 using Orderly.Harness.Database;
+using Orderly.Harness.Network;
 using Orderly.Harness.Emulation;
 using Orderly.Harness.Experiment;
 using Orderly.LoadClient.Reporting;
@@ -22,9 +23,17 @@ public static class ChaosFaults
     public const string SiloScaleDown = "silo-scale-down";
     public const string DbFailover = "db-failover";
     public const string DbSwitchover = "db-switchover";
+    public const string NodeLoss = "node-loss";
+    public const string SiloPartition = "silo-partition";
+    public const string GatewaySiloPartition = "gateway-silo-partition";
+    public const string DbConnectionsExhausted = "db-connections-exhausted";
 
     /// <summary>The default matrix, in the order it plays.</summary>
-    public static readonly string[] All = [SiloKill, GatewayKill, PostgresRestart, HaproxyReload, SiloPause, DbFailover, DbSwitchover, SiloScaleDown];
+    public static readonly string[] All = [SiloKill, GatewayKill, PostgresRestart, HaproxyReload, SiloPause, NodeLoss, SiloPartition, GatewaySiloPartition,
+        DbConnectionsExhausted, DbFailover, DbSwitchover, SiloScaleDown];
+
+    /// <summary>Faults made with nftables rules (<see cref="NetworkFaults"/>): root, cgroup v2 and nft needed.</summary>
+    public static readonly string[] NeedNetwork = [NodeLoss, SiloPartition, GatewaySiloPartition];
 
     /// <summary>Faults that need the Aurora-shaped pair (<see cref="DatabasePair"/>).</summary>
     public static readonly string[] NeedPair = [DbFailover, DbSwitchover];
@@ -67,6 +76,8 @@ public sealed record ChaosOptions
     /// <summary>The throwaway Postgres' data directory, when the runner may restart it; null skips that fault.</summary>
     public string? PostgresData { get; init; }
     public int SiloKills { get; init; } = 5;
+    /// <summary>How long a partition or a lost node's silence lasts before it heals (a lost node's pods are then gone).</summary>
+    public TimeSpan PartitionFor { get; init; } = TimeSpan.FromSeconds(25);
     public int Sessions { get; init; } = 8;
     /// <summary>Load kept running after each fault before the next one.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(20);
@@ -81,7 +92,8 @@ public sealed record FaultResult(string Fault, long Requests, long Failed, IRead
 }
 
 /// <summary>The fault table, the failover table (Orderly and the baseline through each database fault), and what membership did.</summary>
-public sealed record ChaosReport(IReadOnlyList<FaultResult> Faults, IReadOnlyList<FailoverOutcome> Failovers, IReadOnlyList<string> SilosRestarted)
+public sealed record ChaosReport(IReadOnlyList<FaultResult> Faults, IReadOnlyList<FailoverOutcome> Failovers, IReadOnlyList<string> SilosRestarted,
+    Anomalies Anomalies)
 {
     public FaultResult WholeRun => Faults[^1];
 }
@@ -99,6 +111,9 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         var cluster = new LocalCluster(layout, TextWriter.Null);
         var spec = PodTimings.Graceful.Spec(3, 3, "graceful", options.ConnectionString);
         var db = options.Database;
+        var network = new NetworkFaults();
+        // A run killed with its rules in place must not break this one.
+        await NetworkFaults.ClearAsync();
         var failovers = new List<FailoverOutcome>();
         var faults = new List<(string Name, Func<Task<IReadOnlyList<DatabaseStep>>> Inject)>();
         static Func<Task<IReadOnlyList<DatabaseStep>>> NoSteps(Func<Task> inject) => async () => { await inject(); return []; };
@@ -128,6 +143,19 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 case ChaosFaults.SiloScaleDown:
                     faults.Add((fault, NoSteps(() => ScaleDownSiloAsync(cluster, spec, "silo-1", cancellationToken))));
                     break;
+                case ChaosFaults.NodeLoss when NetworkFaults.Available:
+                    faults.Add((fault, NoSteps(() => LoseNodeAsync(cluster, spec, network, options.PartitionFor, cancellationToken))));
+                    break;
+                case ChaosFaults.SiloPartition when NetworkFaults.Available:
+                    faults.Add((fault, NoSteps(() => PartitionSiloAsync(cluster, spec, network, DatabasePorts(options.ConnectionString), options.PartitionFor, cancellationToken))));
+                    break;
+                case ChaosFaults.GatewaySiloPartition when NetworkFaults.Available:
+                    faults.Add((fault, NoSteps(() => PartitionGatewayFromSiloAsync(network, options.PartitionFor, cancellationToken))));
+                    break;
+                case ChaosFaults.DbConnectionsExhausted:
+                    faults.Add((fault, NoSteps(async () => await ExhaustConnectionsAsync(
+                        db is null ? options.ConnectionString : await WriterConnectionStringAsync(db, options.ConnectionString, cancellationToken), ExhaustedFor, cancellationToken))));
+                    break;
                 case ChaosFaults.DbFailover when db is not null:
                     faults.Add((fault, () => db.Pair.FailoverAsync(db.PromoteAfter, db.StaleDns, cancellationToken)));
                     break;
@@ -135,7 +163,9 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                     faults.Add((fault, () => db.Pair.SwitchoverAsync(cancellationToken)));
                     break;
                 default:
-                    output.WriteLine($"chaos: skipping {fault} ({(ChaosFaults.NeedPair.Contains(fault) ? "needs the Aurora-shaped pair: the throwaway database, not ORDERLY_DB" : "needs the throwaway Postgres, not ORDERLY_DB or the pair")})");
+                    output.WriteLine($"chaos: skipping {fault} ({(ChaosFaults.NeedPair.Contains(fault) ? "needs the Aurora-shaped pair: the throwaway database, not ORDERLY_DB"
+                        : ChaosFaults.NeedNetwork.Contains(fault) ? "needs root, cgroup v2 and nft (apt-get install nftables)"
+                        : "needs the throwaway Postgres, not ORDERLY_DB")})");
                     break;
             }
         }
@@ -205,6 +235,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var acknowledged = sessions.Acknowledged.Values.ToList();
             var verification = await Verifier.VerifyAsync(verifyOn, acknowledged, prefix);
             var lostIds = verification.LostIds.ToHashSet();
+            var anomalies = ConsistencyChecker.Check(sessions.History.All, verification.Stored);
             var results = windows.Select(w => Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds) with { Steps = w.Steps }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
             results.Add(new FaultResult("whole run", results.Sum(r => r.Requests), results.Sum(r => r.Failed),
@@ -228,6 +259,9 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine(Table(results));
             foreach (var example in verification.Examples)
                 output.WriteLine($"  {example}");
+            output.WriteLine($"consistency: {sessions.History.Count:N0} answers checked, {anomalies.StaleReads} stale reads, {anomalies.VersionsWentBack} versions gone back, {anomalies.Vanished} vanished versions");
+            foreach (var example in anomalies.Examples)
+                output.WriteLine($"  {example}");
             foreach (var w in windows.Where(w => w.Steps.Count > 0))
             {
                 output.WriteLine();
@@ -243,7 +277,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             }
             if (db is not null)
                 output.WriteLine(restarted.Count == 0 ? "membership: every silo that no fault touched kept running (none declared dead)" : $"membership: restarted or gone: {string.Join(", ", restarted)}");
-            return new ChaosReport(results, failovers, restarted);
+            return new ChaosReport(results, failovers, restarted, anomalies);
         }
         finally
         {
@@ -251,7 +285,9 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 await orderly.DisposeAsync();
             if (baseline is not null)
                 await baseline.DisposeAsync();
+            await NetworkFaults.ClearAsync();
             await cluster.DownAsync();
+            await NetworkFaults.ClearAsync();
         }
     }
 
@@ -267,6 +303,119 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         var writer = await DatabasePair.WriterAsync(cancellationToken) ?? throw new ClusterException("chaos: the pair has no writer to verify on");
         var given = new NpgsqlConnectionStringBuilder(connectionString);
         return new NpgsqlConnectionStringBuilder(DatabasePair.InstanceConnectionString(writer)) { SearchPath = given.SearchPath }.ToString();
+    }
+
+    /// <summary>
+    /// A node lost without a word (hardware, a spot reclaim, an AZ outage): gateway-2 and silo-2 go silent
+    /// at once — nothing they send arrives, nothing sent to them arrives, no FIN, no RST — so peers learn
+    /// only from timeouts. After <paramref name="silence"/> the pods are gone (SIGKILL; their last packets
+    /// are dropped too), the rules go, and after a Deployment's delay replacements start.
+    /// </summary>
+    private static async Task LoseNodeAsync(LocalCluster cluster, ClusterSpec spec, NetworkFaults network, TimeSpan silence, CancellationToken cancellationToken)
+    {
+        const string fault = ChaosFaults.NodeLoss;
+        string[] pods = ["gateway-2", "silo-2"];
+        foreach (var pod in pods)
+            await network.SilenceAsync(fault, pod, [], []);
+        await network.DropToAsync(fault, [ClusterLayout.GatewayPort(2), ClusterLayout.GatewayManagementPort(2),
+            ClusterLayout.SiloPort(2), ClusterLayout.SiloGatewayPort(2), ClusterLayout.SiloManagementPort(2)]);
+        await Task.Delay(silence, cancellationToken);
+        foreach (var pod in pods)
+        {
+            var process = cluster.Started[pod];
+            process.Signal(UnixSignal.Kill);
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            process.ForgetPidFile();
+        }
+        // The ports are the replacements' now (a real replacement gets a new IP instead).
+        await network.HealAsync(fault);
+        await Task.Delay(ReplacementDelay, cancellationToken);
+        await cluster.StartSiloAsync(2, spec, cancellationToken);
+        await cluster.StartGatewayAsync(2, spec, cancellationToken);
+    }
+
+    /// <summary>How long Postgres stays at max_connections.</summary>
+    private static readonly TimeSpan ExhaustedFor = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a Deployment's controller and the scheduler take to start a replacement pod, locally.</summary>
+    private static readonly TimeSpan ReplacementDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// silo-2 cut off from its peers and the gateways, but not from Postgres (nor from its kubelet's
+    /// probes): Orleans must vote it dead, and it must stop itself on reading that. Healed after
+    /// <paramref name="duration"/>; a silo that stopped is replaced, as a Deployment would.
+    /// </summary>
+    private static async Task PartitionSiloAsync(LocalCluster cluster, ClusterSpec spec, NetworkFaults network, IReadOnlyCollection<int> databasePorts,
+        TimeSpan duration, CancellationToken cancellationToken)
+    {
+        const string fault = ChaosFaults.SiloPartition;
+        await network.SilenceAsync(fault, "silo-2", exceptTo: databasePorts, exceptFrom: [ClusterLayout.SiloManagementPort(2)]);
+        await network.DropToAsync(fault, [ClusterLayout.SiloPort(2), ClusterLayout.SiloGatewayPort(2)]);
+        await Task.Delay(duration, cancellationToken);
+        await network.HealAsync(fault);
+        var process = cluster.Started["silo-2"];
+        if (await process.WaitForExitAsync(TimeSpan.FromSeconds(20), cancellationToken))
+        {
+            process.ForgetPidFile();
+            await cluster.StartSiloAsync(2, spec, cancellationToken);
+        }
+    }
+
+    /// <summary>gateway-2 can no longer reach silo-2 (what it sends there vanishes); everyone else can. Healed after <paramref name="duration"/>.</summary>
+    private static async Task PartitionGatewayFromSiloAsync(NetworkFaults network, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        const string fault = ChaosFaults.GatewaySiloPartition;
+        await network.DropFromToAsync(fault, "gateway-2", [ClusterLayout.SiloGatewayPort(2)]);
+        await Task.Delay(duration, cancellationToken);
+        await network.HealAsync(fault);
+    }
+
+    /// <summary>
+    /// Postgres at max_connections: the harness takes every connection slot left (as a runaway job or a
+    /// connection leak elsewhere would) and holds them for <paramref name="duration"/>. Pools keep the
+    /// connections they have; new ones are refused with 53300.
+    /// </summary>
+    private static async Task ExhaustConnectionsAsync(string connectionString, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Timeout = 3 };
+        var held = new List<NpgsqlConnection>();
+        try
+        {
+            while (held.Count < 2000)
+            {
+                var connection = new NpgsqlConnection(builder.ToString());
+                try
+                {
+                    await connection.OpenAsync(cancellationToken);
+                    held.Add(connection);
+                }
+                catch (PostgresException e) when (e.SqlState == "53300")
+                {
+                    await connection.DisposeAsync();
+                    break;
+                }
+            }
+            await Task.Delay(duration, cancellationToken);
+        }
+        finally
+        {
+            foreach (var connection in held)
+                await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>The ports the database is reached on (every host of the connection string), which a partitioned silo still reaches.</summary>
+    public static IReadOnlyCollection<int> DatabasePorts(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        var ports = new HashSet<int>();
+        foreach (var host in (b.Host ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = host.LastIndexOf(':');
+            ports.Add(colon > 0 && int.TryParse(host.AsSpan(colon + 1), CultureInfo.InvariantCulture, out var p) ? p : b.Port);
+        }
+        // The cluster endpoint leads to the instances; a silo on it reaches them through it only.
+        return ports;
     }
 
     /// <summary>A scale-down of one silo: SIGTERM (graceful stop), then a new pod in its place.</summary>

@@ -117,8 +117,12 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
             var warmup = (int)Schedule.WarmupSeconds;
             var totals = Results.Summarize(profile, options.Sessions, duration.TotalSeconds, timeline, metrics, windows,
                 sessions.Acknowledged.Count, verification, timings, warmup);
+            var anomalies = ConsistencyChecker.Check(sessions.History.All, verification.Stored);
+            if (anomalies.Total > 0)
+                output.WriteLine($"── {profile}: {anomalies.Total} consistency anomalies: {string.Join("; ", anomalies.Examples.Take(3))}");
             var summary = totals with
             {
+                Anomalies = anomalies,
                 ByEventKind = Breakdown.ByKind(timeline, metrics, windows, totals.ScaleDownLatencyMs.SteadyP99),
                 ByClient = Breakdown.ByClient(metrics, seconds),
                 MachineCpu = Breakdown.Cpu(timeline),

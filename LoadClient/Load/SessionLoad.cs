@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Orderly.LoadClient.Verify;
 
 namespace Orderly.LoadClient.Load;
 
@@ -97,6 +98,9 @@ public sealed class SessionLoad : IAsyncDisposable
     private int _failuresKept;
 
     public ConcurrentDictionary<Guid, AcknowledgedOrder> Acknowledged { get; } = new();
+
+    /// <summary>Every answer that carried an order, with when its request began and ended: what the consistency checker reads.</summary>
+    public RequestHistory History { get; } = new();
 
     /// <summary>The first <see cref="FailuresKept"/> failures, in the order they happened.</summary>
     public ConcurrentQueue<FailedRequest> Failures { get; } = new();
@@ -200,6 +204,8 @@ public sealed class SessionLoad : IAsyncDisposable
             using var doc = await JsonDocument.ParseAsync(body, cancellationToken: CancellationToken.None);
             var id = doc.RootElement.GetProperty("id").GetGuid();
             var version = doc.RootElement.GetProperty("version").GetInt32();
+            History.Add(new Observation(id, request.Method == HttpMethod.Get ? Operation.Read : request.Method == HttpMethod.Post && request.RequestUri?.OriginalString == "/orders" ? Operation.Place : Operation.Change,
+                started, TimeProvider.System.GetTimestamp(), version));
             var key = idempotencyKey ?? Acknowledged.GetValueOrDefault(id)?.IdempotencyKey ?? "";
             var second = (int)startedAt.TotalSeconds;
             Acknowledged.AddOrUpdate(id, new AcknowledgedOrder(id, session.Customer, key, version) { AtSecond = second },

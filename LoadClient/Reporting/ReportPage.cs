@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 
+using Orderly.LoadClient.Verify;
+
 namespace Orderly.LoadClient.Reporting;
 
 /// <summary>
@@ -61,6 +63,7 @@ public static class ReportPage
         Row(html, "orders acknowledged", runs, s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture));
         Row(html, "orders lost", runs, s => Verdict(s.OrdersLost == 0, s.OrdersLost.ToString(CultureInfo.InvariantCulture)));
         Row(html, "orders duplicated", runs, s => Verdict(s.OrdersDuplicated == 0, s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)));
+        Row(html, "consistency anomalies", runs, s => Verdict(s.Anomalies.Total == 0, s.Anomalies.Total.ToString(CultureInfo.InvariantCulture)));
         Row(html, "peak sessions · duration", runs, s => $"{s.Sessions} · {s.DurationSeconds:0} s");
         Row(html, "gateways · silos · clients · lag median / p99", runs, s => s.Shape is { } r
             ? Enc(string.Create(CultureInfo.InvariantCulture, $"{r.Gateways} · {r.Silos} · {r.Clients} · {r.LagMedianSeconds:0.#} s / {r.LagP99Seconds:0.#} s"))

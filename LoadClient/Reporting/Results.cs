@@ -33,7 +33,11 @@ public sealed record Summary(
     IReadOnlyList<ClientSummary>? ByClient = null,
     CpuSummary? MachineCpu = null,
     IReadOnlyList<SweepPoint>? LagSweep = null,
-    RunShape? Shape = null);
+    RunShape? Shape = null)
+{
+    /// <summary>What the consistency checker found in the run's request history (stale reads, versions going back, vanished versions).</summary>
+    public Anomalies Anomalies { get; init; } = Anomalies.None;
+}
 
 /// <summary>p99 of requests sent inside scale-down windows against the seconds outside them (steady state).</summary>
 public sealed record ScaleDownLatency(double SteadyP99, double WindowP99)
@@ -163,6 +167,7 @@ public static class Results
             ("orders acknowledged", s => s.OrdersAcknowledged.ToString("N0", CultureInfo.InvariantCulture)),
             ("orders lost", s => s.OrdersLost.ToString(CultureInfo.InvariantCulture)),
             ("orders duplicated", s => s.OrdersDuplicated.ToString(CultureInfo.InvariantCulture)),
+            ("consistency anomalies", s => s.Anomalies.Total.ToString(CultureInfo.InvariantCulture)),
         };
         var table = new TextTable(["", .. summaries.Select(s => ">" + s.Profile)]);
         foreach (var (label, cell) in rows)

@@ -9,6 +9,9 @@ namespace Orderly.LoadClient.Verify;
 /// </summary>
 public sealed record Verification(IReadOnlyList<Guid> LostIds, int Duplicated, IReadOnlyList<string> Examples)
 {
+    /// <summary>The version storage holds of each acknowledged order that it holds at all (what the consistency checker compares with).</summary>
+    public IReadOnlyDictionary<Guid, int> Stored { get; init; } = new Dictionary<Guid, int>();
+
     /// <summary>How many examples a summary shows.</summary>
     public const int ExamplesShown = 10;
 
@@ -61,6 +64,6 @@ public static class Verifier
                     examples.Add($"duplicated: {reader.GetString(0)} key {reader.GetString(1)} stored {reader.GetInt64(2)} times");
             }
         }
-        return new Verification(lost, duplicated, examples);
+        return new Verification(lost, duplicated, examples) { Stored = stored };
     }
 }

@@ -33,6 +33,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
             var whole = report.WholeRun;
             Assert.Equal(0, whole.Lost);
             Assert.Equal(0, whole.Duplicated);
+            Assert.True(report.Anomalies.Total == 0, string.Join("; ", report.Anomalies.Examples));
             Assert.True(whole.Requests > 1000, $"too little load: {whole.Requests}");
             foreach (var fault in results.Where(r => r.Fault is not "whole run" and not ChaosFaults.GatewayKill))
             {

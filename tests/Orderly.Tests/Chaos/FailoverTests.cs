@@ -157,6 +157,7 @@ public sealed class FailoverTests(DatabasePairFixture fixture, ITestOutputHelper
     {
         Assert.Equal(0, report.WholeRun.Lost);
         Assert.Equal(0, report.WholeRun.Duplicated);
+        Assert.True(report.Anomalies.Total == 0, string.Join("; ", report.Anomalies.Examples));
         Assert.Empty(report.SilosRestarted);
         foreach (var fault in report.Faults.Where(f => f.Fault != "whole run"))
             Assert.True(fault.FailuresWithoutRetryAfter == 0, $"{fault.Fault}: {fault.FailuresWithoutRetryAfter} failures were not 503 with Retry-After");

@@ -24,6 +24,7 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
         Assert.Equal(0, graceful.Failed);
         Assert.Equal(0, graceful.OrdersLost);
         Assert.Equal(0, graceful.OrdersDuplicated);
+        Assert.True(graceful.Anomalies.Total == 0, string.Join("; ", graceful.Anomalies.Examples));
         Assert.True(graceful.OrdersAcknowledged > 50);
         Assert.All(graceful.Events, e => Assert.Equal("exit 0", e.Outcome));
         // p99 inside the scale-down windows against the rest: both sides saw requests.

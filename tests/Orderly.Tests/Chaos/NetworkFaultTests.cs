@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Orderly.Harness.Chaos;
+using Orderly.Harness.Cluster;
+using Orderly.Harness.Network;
+using Orderly.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Orderly.Tests.Chaos;
+
+/// <summary>
+/// The kernel's own packet filter doing the harness's network faults: packets dropped, not refused;
+/// only the processes the harness placed are cut off; no rule outlives a run, interrupted or not;
+/// and the faults under load (node loss, partitions, an exhausted connection limit) lose nothing.
+/// </summary>
+[Trait(Tiers.Name, Tiers.Full)]
+public sealed class NetworkFaultTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_silenced_process_is_black_holed_and_others_are_not_and_healing_removes_every_rule()
+    {
+        Assert.True(NetworkFaults.Available, "root, cgroup v2 and nft are needed (./orderly test installs nftables)");
+        await NetworkFaults.ClearAsync();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _ = AcceptForeverAsync(listener);
+        var faults = new NetworkFaults();
+        try
+        {
+            // A client placed in a cgroup of its own before it opens a socket, then silenced.
+            await faults.SilenceAsync("test", "netprobe", [], []);
+            Assert.Equal(28, await PlacedClientAsync(port)); // curl's "timed out": dropped, not refused
+            await faults.HealAsync("test");
+            Assert.Equal(0, await PlacedClientAsync(port));
+
+            // Everything sent to a port vanishes, whoever sends it: a connect times out instead of failing fast.
+            await faults.DropToAsync("test", [port]);
+            using var client = new TcpClient();
+            var connect = client.ConnectAsync(IPAddress.Loopback, port);
+            var first = await Task.WhenAny(connect, Task.Delay(TimeSpan.FromSeconds(2)));
+            Assert.NotSame(connect, first);
+        }
+        finally
+        {
+            // What every run does first and last: the harness's table goes, whatever a killed run left in it.
+            await NetworkFaults.ClearAsync();
+        }
+        Assert.Equal("", await NetworkFaults.ListAsync());
+    }
+
+    [Fact]
+    public async Task Node_loss_partitions_and_an_exhausted_connection_limit_lose_nothing_and_leave_no_rule_behind()
+    {
+        var schema = await TestDatabase.CreateSchemaAsync("netfaults");
+        using var log = new StringWriter();
+        try
+        {
+            var report = await new ChaosRunner(Processes.Layout, log).RunAsync(new ChaosOptions
+            {
+                ConnectionString = schema,
+                Faults = [ChaosFaults.NodeLoss, ChaosFaults.SiloPartition, ChaosFaults.GatewaySiloPartition, ChaosFaults.DbConnectionsExhausted],
+                Settle = TimeSpan.FromSeconds(10),
+                PartitionFor = TimeSpan.FromSeconds(20),
+                Sessions = 6,
+            }, CancellationToken.None);
+
+            Assert.Equal(0, report.WholeRun.Lost);
+            Assert.Equal(0, report.WholeRun.Duplicated);
+            Assert.True(report.Anomalies.Total == 0, string.Join("; ", report.Anomalies.Examples));
+            Assert.Equal(5, report.Faults.Count);
+            foreach (var fault in report.Faults.Where(f => f.Fault is not "whole run" and not ChaosFaults.NodeLoss))
+                Assert.True(fault.FailuresWithoutRetryAfter == 0, $"{fault.Fault}: {fault.FailuresWithoutRetryAfter} failures without Retry-After");
+            Assert.Equal("", await NetworkFaults.ListAsync());
+        }
+        finally
+        {
+            output.WriteLine(log.ToString());
+            await TestDatabase.DropSchemaAsync(schema);
+        }
+    }
+
+    /// <summary>curl in a cgroup named netprobe, placed before it connects; its exit code (28: timed out).</summary>
+    private static async Task<int> PlacedClientAsync(int port)
+    {
+        var psi = new ProcessStartInfo("sh", ["-c", $"sleep 0.3; exec curl -s -o /dev/null -m 2 http://127.0.0.1:{port}/"]);
+        using var process = Process.Start(psi)!;
+        NetworkFaults.Place(new ManagedProcess(Processes.Layout, "netprobe", process.Id));
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+
+    private static async Task AcceptForeverAsync(TcpListener listener)
+    {
+        try
+        {
+            while (true)
+            {
+                var socket = await listener.AcceptSocketAsync();
+                await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+                socket.Dispose();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SocketException)
+        {
+        }
+    }
+}
