@@ -47,10 +47,17 @@ public sealed class NetworkFaults
         File.WriteAllText(Path.Combine(dir, "cgroup.procs"), process.Pid.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>nft resolves a cgroup's path when the rule is loaded: the group must exist by then (a process may join it later).</summary>
+    private static string Group(string name)
+    {
+        Directory.CreateDirectory(Path.Combine(CgroupRoot, name));
+        return $"\"{NftPrefix}{Folder}/{name}\"";
+    }
+
     /// <summary>Everything <paramref name="name"/> sends is dropped, except to <paramref name="exceptTo"/> and from <paramref name="exceptFrom"/> (ports).</summary>
     public Task SilenceAsync(string fault, string name, IReadOnlyCollection<int> exceptTo, IReadOnlyCollection<int> exceptFrom)
     {
-        var rule = new StringBuilder($"socket cgroupv2 level 2 \"{NftPrefix}{Folder}/{name}\" meta l4proto tcp");
+        var rule = new StringBuilder($"socket cgroupv2 level 2 {Group(name)} meta l4proto tcp");
         if (exceptTo.Count > 0)
             rule.Append($" tcp dport != {Set(exceptTo)}");
         if (exceptFrom.Count > 0)
@@ -63,7 +70,7 @@ public sealed class NetworkFaults
 
     /// <summary>What <paramref name="name"/> sends to these ports is dropped (one direction of one path).</summary>
     public Task DropFromToAsync(string fault, string name, IReadOnlyCollection<int> ports) =>
-        AddAsync(fault, $"socket cgroupv2 level 2 \"{NftPrefix}{Folder}/{name}\" tcp dport {Set(ports)} drop");
+        AddAsync(fault, $"socket cgroupv2 level 2 {Group(name)} tcp dport {Set(ports)} drop");
 
     /// <summary>Removes a fault's rules; the others stay.</summary>
     public Task HealAsync(string fault)
