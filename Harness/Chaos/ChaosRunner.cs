@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Net;
 using Npgsql;
 using Orderly.Harness.Cluster;
 using Orderly.Harness.Database;
@@ -27,10 +28,11 @@ public static class ChaosFaults
     public const string SiloPartition = "silo-partition";
     public const string GatewaySiloPartition = "gateway-silo-partition";
     public const string DbConnectionsExhausted = "db-connections-exhausted";
+    public const string SlowDb = "slow-db";
 
     /// <summary>The default matrix, in the order it plays.</summary>
     public static readonly string[] All = [SiloKill, GatewayKill, PostgresRestart, HaproxyReload, SiloPause, NodeLoss, SiloPartition, GatewaySiloPartition,
-        DbConnectionsExhausted, DbFailover, DbSwitchover, SiloScaleDown];
+        SlowDb, DbConnectionsExhausted, DbFailover, DbSwitchover, SiloScaleDown];
 
     /// <summary>Faults made with nftables rules (<see cref="NetworkFaults"/>): root, cgroup v2 and nft needed.</summary>
     public static readonly string[] NeedNetwork = [NodeLoss, SiloPartition, GatewaySiloPartition];
@@ -78,6 +80,8 @@ public sealed record ChaosOptions
     public int SiloKills { get; init; } = 5;
     /// <summary>How long a partition or a lost node's silence lasts before it heals (a lost node's pods are then gone).</summary>
     public TimeSpan PartitionFor { get; init; } = TimeSpan.FromSeconds(25);
+    /// <summary>slow-db: added to every database round trip (half each way) while it lasts, for <see cref="PartitionFor"/>.</summary>
+    public TimeSpan SlowDbRoundTrip { get; init; } = TimeSpan.FromMilliseconds(300);
     public int Sessions { get; init; } = 8;
     /// <summary>Load kept running after each fault before the next one.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(20);
@@ -87,6 +91,9 @@ public sealed record ChaosOptions
 public sealed record FaultResult(string Fault, long Requests, long Failed, IReadOnlyDictionary<string, long> FailuresByKind,
     long FailuresWithoutRetryAfter, double RecoverySeconds, int Lost, int Duplicated)
 {
+    /// <summary>The highest p99 latency of any one second of the fault's window, in milliseconds.</summary>
+    public double WorstSecondP99Ms { get; init; }
+
     /// <summary>The steps of a database fault with their times; empty for the others.</summary>
     public IReadOnlyList<DatabaseStep> Steps { get; init; } = [];
 }
@@ -109,7 +116,12 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     public async Task<ChaosReport> RunAsync(ChaosOptions options, CancellationToken cancellationToken)
     {
         var cluster = new LocalCluster(layout, TextWriter.Null);
-        var spec = PodTimings.Graceful.Spec(3, 3, "graceful", options.ConnectionString);
+        // slow-db needs the database's path to run through a proxy that can delay it, for the whole run.
+        await using var slow = options.Faults.Contains(ChaosFaults.SlowDb) && SingleEndpoint(options.ConnectionString) is { } endpoint
+            ? new DelayProxy(endpoint) : null;
+        var clusterConnectionString = slow is null ? options.ConnectionString
+            : new NpgsqlConnectionStringBuilder(options.ConnectionString) { Host = "127.0.0.1", Port = slow.Port }.ToString();
+        var spec = PodTimings.Graceful.Spec(3, 3, "graceful", clusterConnectionString);
         var db = options.Database;
         var network = new NetworkFaults();
         // A run killed with its rules in place must not break this one.
@@ -147,10 +159,18 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                     faults.Add((fault, NoSteps(() => LoseNodeAsync(cluster, spec, network, options.PartitionFor, cancellationToken))));
                     break;
                 case ChaosFaults.SiloPartition when NetworkFaults.Available:
-                    faults.Add((fault, NoSteps(() => PartitionSiloAsync(cluster, spec, network, DatabasePorts(options.ConnectionString), options.PartitionFor, cancellationToken))));
+                    faults.Add((fault, NoSteps(() => PartitionSiloAsync(cluster, spec, network, DatabasePorts(clusterConnectionString), options.PartitionFor, cancellationToken))));
                     break;
                 case ChaosFaults.GatewaySiloPartition when NetworkFaults.Available:
                     faults.Add((fault, NoSteps(() => PartitionGatewayFromSiloAsync(network, options.PartitionFor, cancellationToken))));
+                    break;
+                case ChaosFaults.SlowDb when slow is not null:
+                    faults.Add((fault, NoSteps(async () =>
+                    {
+                        slow.Delay = options.SlowDbRoundTrip / 2;
+                        await Task.Delay(options.PartitionFor, cancellationToken);
+                        slow.Delay = TimeSpan.Zero;
+                    })));
                     break;
                 case ChaosFaults.DbConnectionsExhausted:
                     faults.Add((fault, NoSteps(async () => await ExhaustConnectionsAsync(
@@ -165,6 +185,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 default:
                     output.WriteLine($"chaos: skipping {fault} ({(ChaosFaults.NeedPair.Contains(fault) ? "needs the Aurora-shaped pair: the throwaway database, not ORDERLY_DB"
                         : ChaosFaults.NeedNetwork.Contains(fault) ? "needs root, cgroup v2 and nft (apt-get install nftables)"
+                        : fault == ChaosFaults.SlowDb ? "needs a connection string with one host to put the delaying proxy in front of"
                         : "needs the throwaway Postgres, not ORDERLY_DB")})");
                     break;
             }
@@ -240,7 +261,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
             results.Add(new FaultResult("whole run", results.Sum(r => r.Requests), results.Sum(r => r.Failed),
                 FailureKind.All.ToDictionary(k => k, k => results.Sum(r => r.FailuresByKind[k])), results.Sum(r => r.FailuresWithoutRetryAfter),
-                results.Max(r => r.RecoverySeconds), verification.Lost, verification.Duplicated));
+                results.Max(r => r.RecoverySeconds), verification.Lost, verification.Duplicated) { WorstSecondP99Ms = results.Max(r => r.WorstSecondP99Ms) });
 
             foreach (var w in windows.Where(w => w.Steps.Count > 0))
             {
@@ -404,6 +425,16 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         }
     }
 
+    /// <summary>The one host and port of a connection string, or null when it names several.</summary>
+    private static IPEndPoint? SingleEndpoint(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        if (b.Host is not { } host || host.Contains(',', StringComparison.Ordinal))
+            return null;
+        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        return new IPEndPoint(address, b.Port);
+    }
+
     /// <summary>The ports the database is reached on (every host of the connection string), which a partitioned silo still reaches.</summary>
     public static IReadOnlyCollection<int> DatabasePorts(string connectionString)
     {
@@ -437,7 +468,10 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             seconds.Sum(s => s.Bucket.Failures - s.Bucket.RetryAfter503),
             lastFailure.Bucket is null ? 0 : lastFailure.Second + 1 - from,
             acknowledged.Count(a => lost.Contains(a.Id) && a.AtSecond >= from && a.AtSecond < to),
-            0);
+            0) with
+        {
+            WorstSecondP99Ms = seconds.Count == 0 ? 0 : Math.Round(seconds.Max(x => x.Bucket.P99Ms), 0),
+        };
     }
 
     private static async Task KillAndReplaceAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken)
@@ -485,12 +519,12 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     public static string Table(IReadOnlyList<FaultResult> results)
     {
         var inv = CultureInfo.InvariantCulture;
-        var table = new TextTable("fault", ">requests", ">failed", "failures by kind", ">no Retry-After", ">recovery", ">lost", ">dup");
+        var table = new TextTable("fault", ">requests", ">failed", "failures by kind", ">no Retry-After", ">recovery", ">worst p99", ">lost", ">dup");
         foreach (var r in results)
         {
             var kinds = r.Failed == 0 ? "—" : string.Join(", ", r.FailuresByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value}"));
             table.Add(r.Fault, r.Requests.ToString("N0", inv), r.Failed.ToString(inv), kinds, r.FailuresWithoutRetryAfter.ToString(inv),
-                string.Create(inv, $"{r.RecoverySeconds:0}s"), r.Lost.ToString(inv), r.Fault == "whole run" ? r.Duplicated.ToString(inv) : "—");
+                string.Create(inv, $"{r.RecoverySeconds:0}s"), string.Create(inv, $"{r.WorstSecondP99Ms:N0} ms"), r.Lost.ToString(inv), r.Fault == "whole run" ? r.Duplicated.ToString(inv) : "—");
         }
         return table.ToString();
     }
