@@ -20,8 +20,9 @@ public sealed class ChaosTests(ITestOutputHelper output)
             var report = await new ChaosRunner(layout, log).RunAsync(new ChaosOptions
             {
                 ConnectionString = schema,
-                // The database faults run on the Aurora-shaped pair, in FailoverTests.
-                Faults = ChaosFaults.All.Except(ChaosFaults.NeedPair).ToList(),
+                // The process faults; the database faults run on the Aurora-shaped pair in FailoverTests,
+                // the network ones in NetworkFaultTests.
+                Faults = [ChaosFaults.SiloKill, ChaosFaults.GatewayKill, ChaosFaults.PostgresRestart, ChaosFaults.HaproxyReload, ChaosFaults.SiloPause, ChaosFaults.SiloScaleDown],
                 PostgresData = Environment.GetEnvironmentVariable("ORDERLY_OWN_PG") == "1" && Directory.Exists(pg) ? pg : null,
                 SiloKills = 1,
                 Settle = TimeSpan.FromSeconds(10),
