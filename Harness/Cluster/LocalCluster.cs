@@ -121,8 +121,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken)
     {
         var process = Started[name] = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Shutdown:Profile={spec.Profile}"], Environment(spec));
-        // Before the runtime has opened a socket (it takes far longer to start), so network faults can tell its packets.
-        Network.NetworkFaults.Place(process);
+        // CPU by its request, as kubelet gives it, and a group the network faults can tell its packets by.
+        PodCgroups.Place(process);
         await WaitReadyAsync(process, new Uri(baseUrl, "/health/ready"), cancellationToken);
         return process;
     }

@@ -7,9 +7,9 @@ namespace Orderly.Harness.Network;
 /// <summary>
 /// Network faults with the kernel's own machinery, on this machine only: packets dropped (not refused)
 /// by nftables rules in a table of the harness's own. What a process sends is told apart by its cgroup
-/// (every silo and gateway the harness starts is placed in one of its own under the cgroup v2
-/// hierarchy, <see cref="CgroupRoot"/>): a socket belongs to the cgroup of the process that made it,
-/// so only processes placed at start can be cut off. What a process receives is told by its ports.
+/// (every silo and gateway the harness starts is placed in one of its own, <see cref="PodCgroups"/>):
+/// a socket belongs to the cgroup of the process that made it, so only processes placed at start can
+/// be cut off. What a process receives is told by its ports.
 /// </summary>
 /// <remarks>
 /// The whole rule set is written in one <c>nft -f</c> transaction each time it changes, and the table is
@@ -19,38 +19,22 @@ namespace Orderly.Harness.Network;
 /// </remarks>
 public sealed class NetworkFaults
 {
-    /// <summary>The cgroup v2 hierarchy: its own mount on a hybrid machine (cgroup v1 controllers beside it), else the root.</summary>
-    private static readonly string Unified = Directory.Exists("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
-
     /// <summary>nft names cgroups by their path under /sys/fs/cgroup, counts levels from the hierarchy's root.</summary>
-    private static readonly string NftPrefix = Unified == "/sys/fs/cgroup" ? "" : "unified/";
+    private static readonly string NftPrefix = PodCgroups.Unified == "/sys/fs/cgroup" ? "" : "unified/";
 
-    private static string Folder => "orderly" + (ClusterLayout.PortOffset == 0 ? "" : ClusterLayout.PortOffset.ToString(CultureInfo.InvariantCulture));
-
-    public static string CgroupRoot => Path.Combine(Unified, Folder);
+    private static string Folder => PodCgroups.Folder;
     private static string TableName => Folder;
 
     private readonly List<(string Fault, string Rule)> _rules = [];
     private readonly Lock _gate = new();
 
     /// <summary>Whether this machine lets the harness do it: root, cgroup v2 mounted, nft installed.</summary>
-    public static bool Available =>
-        Environment.IsPrivilegedProcess && File.Exists(Path.Combine(Unified, "cgroup.procs")) && File.Exists("/usr/sbin/nft");
-
-    /// <summary>Puts a just-started process in a cgroup named after it (before it opens any socket).</summary>
-    public static void Place(ManagedProcess process)
-    {
-        if (!Available)
-            return;
-        var dir = Path.Combine(CgroupRoot, process.Name);
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "cgroup.procs"), process.Pid.ToString(CultureInfo.InvariantCulture));
-    }
+    public static bool Available => PodCgroups.CanPlace && File.Exists("/usr/sbin/nft");
 
     /// <summary>nft resolves a cgroup's path when the rule is loaded: the group must exist by then (a process may join it later).</summary>
     private static string Group(string name)
     {
-        Directory.CreateDirectory(Path.Combine(CgroupRoot, name));
+        Directory.CreateDirectory(PodCgroups.UnifiedGroup(name));
         return $"\"{NftPrefix}{Folder}/{name}\"";
     }
 
@@ -110,22 +94,9 @@ public sealed class NetworkFaults
     /// <summary>Deletes the harness's table (every rule of every run) and the empty cgroups; safe to call when there is none.</summary>
     public static async Task ClearAsync()
     {
-        if (!Available)
-            return;
-        await RunNftAsync($"table inet {TableName}\ndelete table inet {TableName}\n");
-        if (!Directory.Exists(CgroupRoot))
-            return;
-        foreach (var dir in Directory.GetDirectories(CgroupRoot))
-        {
-            try
-            {
-                Directory.Delete(dir);
-            }
-            catch (IOException)
-            {
-                // Still holds a live process: it goes with that process's next stop.
-            }
-        }
+        if (Available)
+            await RunNftAsync($"table inet {TableName}\ndelete table inet {TableName}\n");
+        PodCgroups.RemoveEmpty();
     }
 
     /// <summary>The rules in force now, as nft lists them (tests look at it).</summary>

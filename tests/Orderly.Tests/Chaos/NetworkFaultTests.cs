@@ -117,7 +117,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
     {
         var psi = new ProcessStartInfo("sh", ["-c", $"sleep 0.3; exec curl -s -o /dev/null -m 2 http://127.0.0.1:{port}/"]);
         using var process = Process.Start(psi)!;
-        NetworkFaults.Place(new ManagedProcess(Processes.Layout, "netprobe", process.Id));
+        PodCgroups.Place(new ManagedProcess(Processes.Layout, "netprobe", process.Id));
         await process.WaitForExitAsync();
         return process.ExitCode;
     }

@@ -92,6 +92,21 @@ public sealed class OrderlyUpTests : IAsyncLifetime
             .Select(f => int.Parse(File.ReadAllText(f).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(5, pids.Count);
 
+        // Each pod's process has the CPU its request buys, as kubelet would give it (cpu.shares), and a
+        // cgroup of its own that the network faults match its sockets by.
+        if (PodCgroups.CanPlace)
+        {
+            foreach (var (name, millis) in new[] { ("silo-0", PodCgroups.SiloCpuMillis), ("gateway-1", PodCgroups.GatewayCpuMillis) })
+            {
+                var pid = ManagedProcess.FromPidFile(Layout, name)!.Pid;
+                var groups = await File.ReadAllTextAsync($"/proc/{pid}/cgroup");
+                Assert.Contains($":cpu:/{PodCgroups.Folder}/{name}\n", groups, StringComparison.Ordinal);
+                Assert.Contains($"::/{PodCgroups.Folder}/{name}\n", groups, StringComparison.Ordinal);
+                Assert.Equal(PodCgroups.Shares(millis).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    (await File.ReadAllTextAsync(Path.Combine(PodCgroups.CpuGroup(name), "cpu.shares"))).Trim());
+            }
+        }
+
         var down = await Orderly("down");
         Assert.True(down.ExitCode == 0, down.Output + down.Error);
         // A zombie waiting for its reaper has exited; IsAlive says so.

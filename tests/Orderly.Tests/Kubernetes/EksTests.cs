@@ -400,6 +400,20 @@ public sealed partial class EksTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [MemberData(nameof(Overlays))]
+    public async Task The_local_runner_gives_pods_the_CPU_the_overlays_request_and_neither_sets_a_CPU_limit(string overlay)
+    {
+        var deployments = OfKind(await RenderAsync($"overlays/{overlay}"), "Deployment").ToDictionary(Name);
+        foreach (var (name, millis) in new[] { ("silo", Orderly.Harness.Cluster.PodCgroups.SiloCpuMillis), ("gateway", Orderly.Harness.Cluster.PodCgroups.GatewayCpuMillis) })
+        {
+            var resources = deployments[name]["spec"]!["template"]!["spec"]!["containers"]![0]!["resources"]!;
+            Assert.Equal($"{millis}m", (string?)resources["requests"]!["cpu"]);
+            // A throttled silo misses Orleans' probes and is voted dead: CPU is shared by weight, never capped.
+            Assert.Null(resources["limits"]?["cpu"]);
+        }
+    }
+
+    [Theory]
     [InlineData("eks", "graceful")]
     [InlineData("naive", "naive")]
     public async Task The_load_client_Job_is_created_per_run_names_its_profile_and_is_never_suspended_by_a_reapply(string overlay, string profile)
