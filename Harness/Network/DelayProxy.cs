@@ -84,9 +84,10 @@ public sealed class DelayProxy : IAsyncDisposable
         {
             await foreach (var (due, bytes) in chunks.Reader.ReadAllAsync(cancellationToken))
             {
-                var wait = TimeSpan.FromTicks((due - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
-                if (wait > TimeSpan.Zero)
-                    await Task.Delay(wait, cancellationToken);
+                // Timers count whole milliseconds: round up, or a chunk may leave a fraction early.
+                var wait = Math.Ceiling((due - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency);
+                if (wait > 0)
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait + 1), cancellationToken);
                 await to.SendAsync(bytes, SocketFlags.None, cancellationToken);
             }
         }, cancellationToken);
