@@ -62,7 +62,7 @@ public sealed class FailoverTests(DatabasePairFixture fixture, ITestOutputHelper
         Assert.True(moved - back >= 10, $"the endpoint moved {moved - back:0.0}s after the old writer came back");
         // The scale-down right after the failovers fails nothing.
         Assert.Equal(0, report.Faults.Single(f => f.Fault == ChaosFaults.SiloScaleDown).Failed);
-        // The baseline ran through the same faults beside Orderly (the README's comparison).
+        // The baseline ran through the same faults beside Orderly (docs/reliability.md's comparison).
         var baseline = report.Failovers.Single(f => f.System == "baseline" && f.Fault == ChaosFaults.DbFailover);
         Assert.True(baseline.Writes > 0 && baseline.Reads > 0, "the baseline was not loaded");
         Assert.True(baseline.WritesFailed > 0, "the baseline failed no write through a failover: the fault did not bite");

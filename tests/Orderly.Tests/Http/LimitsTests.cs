@@ -5,7 +5,7 @@ using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Http;
 
-/// <summary>The gateway's limits (README "Limits"), each observed on the real Kestrel listener.</summary>
+/// <summary>The gateway's limits (docs/reliability.md), each observed on the real Kestrel listener.</summary>
 [Collection(GatewayCollection.Name)]
 public sealed class LimitsTests(GatewayFixture fixture)
 {

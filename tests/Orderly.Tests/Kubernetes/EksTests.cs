@@ -258,7 +258,7 @@ public sealed partial class EksTests(ITestOutputHelper output)
         Assert.All(froms, m => Assert.Matches(@":\d+\.\d+\.\d+(-|$|@)", m.Groups["image"].Value));
         // The SDK stage runs on the builder's platform; its output (portable IL) serves every target.
         Assert.StartsWith("FROM --platform=$BUILDPLATFORM ", froms[0].Value, StringComparison.Ordinal);
-        var readme = File.ReadAllText(Path.Combine(Manifests.K8sDir, "..", "README.md"));
+        var readme = File.ReadAllText(Path.Combine(Manifests.K8sDir, "..", "docs", "eks.md"));
         var buildx = Regex.Match(readme, @"docker buildx build --platform (?<platforms>\S+) -f " + project + "/Dockerfile");
         Assert.True(buildx.Success, $"README shows no multi-architecture build of {project}");
         var built = buildx.Groups["platforms"].Value.Split(',').Select(p => p.Split('/')[1]).ToHashSet();
