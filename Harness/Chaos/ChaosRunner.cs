@@ -268,11 +268,10 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 // Writes can work again once the endpoint reaches the writer; with instance endpoints, at the promotion.
                 var possible = w.Steps.First(st => db!.InstanceEndpoints ? st.What.Contains("promoted", StringComparison.Ordinal) : st.What.StartsWith("cluster endpoint moved", StringComparison.Ordinal));
                 var last = w.Steps[^1].AtSeconds;
-                var baselineVerifyOn = await WriterConnectionStringAsync(db!, options.ConnectionString, cancellationToken);
                 foreach (var probe in new[] { orderly, baseline }.OfType<FailoverProbe>())
                 {
                     failovers.Add(await probe.OutcomeAsync(w.Fault, w.Started, last + db!.Settle.TotalSeconds,
-                        possible.AtSeconds, probe == orderly ? verifyOn : baselineVerifyOn, idempotent: probe == orderly));
+                        possible.AtSeconds, verifyOn, idempotent: probe == orderly));
                 }
             }
 

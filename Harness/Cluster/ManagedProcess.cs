@@ -39,9 +39,19 @@ public sealed class ManagedProcess(ClusterLayout layout, string name, int pid, P
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {name}");
         // The pid and the kernel's start time of that pid: a later reader can tell our process from
         // an unrelated one that was given the same pid after ours exited.
-        var started = StartTicks(process.Id);
-        File.WriteAllText(layout.PidFile(name), string.Create(CultureInfo.InvariantCulture, $"{process.Id} {started}\n"));
+        var started = Record(layout, name, process.Id);
         return new ManagedProcess(layout, name, process.Id, process, started);
+    }
+
+    /// <summary>
+    /// Writes the pid file of a process started elsewhere (a daemon that forks, as pg_ctl starts
+    /// Postgres): the pid and its start time, as <see cref="Start"/> does.
+    /// </summary>
+    public static long? Record(ClusterLayout layout, string name, int pid)
+    {
+        var started = StartTicks(pid);
+        File.WriteAllText(layout.PidFile(name), string.Create(CultureInfo.InvariantCulture, $"{pid} {started}\n"));
+        return started;
     }
 
     /// <summary>

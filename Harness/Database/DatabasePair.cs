@@ -298,14 +298,8 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
             await File.WriteAllTextAsync(log, "", cancellationToken);
         GiveToPostgres(log);
         await PgCtlAsync(["-D", DataDir(node), "-l", log, "-o", $"-p {InstancePort(node)}", "-w", "-t", "60", "start"], cancellationToken);
-        var pid = (await File.ReadAllLinesAsync(Path.Combine(DataDir(node), "postmaster.pid"), cancellationToken))[0].Trim();
-        await File.WriteAllTextAsync(layout.PidFile(ProcessName(node)), $"{pid} {StartTicks(pid)}\n", cancellationToken);
-    }
-
-    private static string StartTicks(string pid)
-    {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+        var pid = int.Parse((await File.ReadAllLinesAsync(Path.Combine(DataDir(node), "postmaster.pid"), cancellationToken))[0].Trim(), CultureInfo.InvariantCulture);
+        ManagedProcess.Record(layout, ProcessName(node), pid);
     }
 
     private async Task<bool> IsRunningAsync(string node) =>
