@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Messaging;
+using Orderly.ServiceDefaults.Networking;
 
 namespace Orderly.Gateway.Cluster;
 
@@ -26,6 +27,9 @@ public static partial class ClusterClientExtensions
             client.UseConnectionRetryFilter<ConnectUntilDeadline>();
             // Storage errors from a silo arrive as themselves, so they can be told apart and retried.
             client.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+            // Orleans sends every call for a grain to the same silo gateway while its connection looks
+            // open; a black-holed one must close within seconds so the calls move to another gateway.
+            client.Services.UsePeerSocketsForOrleans(builder.Configuration);
         });
         if (!dns)
         {

@@ -94,8 +94,20 @@ public sealed record FaultResult(string Fault, long Requests, long Failed, IRead
     /// <summary>The highest p99 latency of any one second of the fault's window, in milliseconds.</summary>
     public double WorstSecondP99Ms { get; init; }
 
-    /// <summary>The steps of a database fault with their times; empty for the others.</summary>
+    /// <summary>The steps of a database, node or partition fault with their times; empty for the others.</summary>
     public IReadOnlyList<DatabaseStep> Steps { get; init; } = [];
+
+    /// <summary>
+    /// Failed requests the load balancer itself had sent to a gateway the fault took away (its
+    /// traffic black-holed, then the process gone), read from HAProxy's log; part of <see cref="Failed"/>.
+    /// </summary>
+    public long LoadBalancerErrors { get; init; }
+
+    /// <summary>From the moment a silo was cut off to its row in the membership table saying Dead; null when no silo was cut off.</summary>
+    public double? DeclaredDeadSeconds { get; init; }
+
+    /// <summary>Failures that are Orderly's: everything but the load balancer's own.</summary>
+    public long OrderlyFailures => Failed - LoadBalancerErrors;
 }
 
 /// <summary>The fault table, the failover table (Orderly and the baseline through each database fault), and what membership did.</summary>
@@ -138,7 +150,12 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                         faults.Add(($"{fault} ({i}/{options.SiloKills})", NoSteps(() => KillAndReplaceAsync(cluster, spec, "silo-2", cancellationToken))));
                     break;
                 case ChaosFaults.GatewayKill:
-                    faults.Add((fault, NoSteps(() => KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken))));
+                    faults.Add((fault, async () =>
+                    {
+                        var steps = new StepLog(output, "chaos");
+                        await KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken, () => steps.Add(ReplacementStarted));
+                        return steps.All;
+                    }));
                     break;
                 case ChaosFaults.PostgresRestart when db is not null:
                     faults.Add((fault, NoSteps(() => db.Pair.RestartWriterAsync(cancellationToken))));
@@ -156,10 +173,10 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                     faults.Add((fault, NoSteps(() => ScaleDownSiloAsync(cluster, spec, "silo-1", cancellationToken))));
                     break;
                 case ChaosFaults.NodeLoss when NetworkFaults.Available:
-                    faults.Add((fault, NoSteps(() => LoseNodeAsync(cluster, spec, network, options.PartitionFor, cancellationToken))));
+                    faults.Add((fault, () => LoseNodeAsync(cluster, spec, network, options.ConnectionString, options.PartitionFor, cancellationToken)));
                     break;
                 case ChaosFaults.SiloPartition when NetworkFaults.Available:
-                    faults.Add((fault, NoSteps(() => PartitionSiloAsync(cluster, spec, network, DatabasePorts(clusterConnectionString), options.PartitionFor, cancellationToken))));
+                    faults.Add((fault, () => PartitionSiloAsync(cluster, spec, network, options.ConnectionString, DatabasePorts(clusterConnectionString), options.PartitionFor, cancellationToken)));
                     break;
                 case ChaosFaults.GatewaySiloPartition when NetworkFaults.Available:
                     faults.Add((fault, NoSteps(() => PartitionGatewayFromSiloAsync(network, options.PartitionFor, cancellationToken))));
@@ -225,15 +242,16 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var load = sessions.RunAsync(total, stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
 
-            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started)>();
+            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started, DateTime StartedAt)>();
             foreach (var (name, inject) in faults)
             {
                 var from = metrics.Second;
                 var started = TimeProvider.System.GetTimestamp();
+                var startedAt = DateTime.Now;
                 output.WriteLine($"chaos: [{from,4}s] {name}");
                 var steps = await inject();
                 await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);
-                windows.Add((name, from, metrics.Second, steps, started));
+                windows.Add((name, from, metrics.Second, steps, started, startedAt));
             }
             await stop.CancelAsync();
             await load;
@@ -257,13 +275,28 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var verification = await Verifier.VerifyAsync(verifyOn, acknowledged, prefix);
             var lostIds = verification.LostIds.ToHashSet();
             var anomalies = ConsistencyChecker.Check(sessions.History.All, verification.Stored);
-            var results = windows.Select(w => Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds) with { Steps = w.Steps }).ToList();
+            var haproxyLog = File.Exists(layout.LogFile("haproxy")) ? await File.ReadAllLinesAsync(layout.LogFile("haproxy"), CancellationToken.None) : [];
+            var results = windows.Select(w =>
+            {
+                var result = Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds);
+                return result with
+                {
+                    Steps = w.Steps,
+                    DeclaredDeadSeconds = Between(w.Steps, CutOff, DeclaredDead),
+                    LoadBalancerErrors = Math.Min(result.Failed, LostGatewayOf(w.Fault) is { } lost
+                        ? HaproxyLog.FailedOn(haproxyLog, lost, w.StartedAt, ReplacementStartedAt(w.Steps, w.StartedAt)) : 0),
+                };
+            }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
             results.Add(new FaultResult("whole run", results.Sum(r => r.Requests), results.Sum(r => r.Failed),
                 FailureKind.All.ToDictionary(k => k, k => results.Sum(r => r.FailuresByKind[k])), results.Sum(r => r.FailuresWithoutRetryAfter),
-                results.Max(r => r.RecoverySeconds), verification.Lost, verification.Duplicated) { WorstSecondP99Ms = results.Max(r => r.WorstSecondP99Ms) });
+                results.Max(r => r.RecoverySeconds), verification.Lost, verification.Duplicated)
+            {
+                WorstSecondP99Ms = results.Max(r => r.WorstSecondP99Ms),
+                LoadBalancerErrors = results.Sum(r => r.LoadBalancerErrors),
+            });
 
-            foreach (var w in windows.Where(w => w.Steps.Count > 0))
+            foreach (var w in windows.Where(w => w.Steps.Count > 0 && ChaosFaults.NeedPair.Contains(w.Fault)))
             {
                 // Writes can work again once the endpoint reaches the writer; with instance endpoints, at the promotion.
                 var possible = w.Steps.First(st => db!.InstanceEndpoints ? st.What.Contains("promoted", StringComparison.Ordinal) : st.What.StartsWith("cluster endpoint moved", StringComparison.Ordinal));
@@ -331,14 +364,19 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     /// only from timeouts. After <paramref name="silence"/> the pods are gone (SIGKILL; their last packets
     /// are dropped too), the rules go, and after a Deployment's delay replacements start.
     /// </summary>
-    private static async Task LoseNodeAsync(LocalCluster cluster, ClusterSpec spec, NetworkFaults network, TimeSpan silence, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<DatabaseStep>> LoseNodeAsync(LocalCluster cluster, ClusterSpec spec, NetworkFaults network, string membership,
+        TimeSpan silence, CancellationToken cancellationToken)
     {
         const string fault = ChaosFaults.NodeLoss;
         string[] pods = ["gateway-2", "silo-2"];
+        var generation = await MembershipWatch.ActiveGenerationAsync(membership, ClusterLayout.SiloPort(2), cancellationToken);
+        var steps = new StepLog(output, "chaos");
         foreach (var pod in pods)
             await network.SilenceAsync(fault, pod, [], []);
         await network.DropToAsync(fault, [ClusterLayout.GatewayPort(2), ClusterLayout.GatewayManagementPort(2),
             ClusterLayout.SiloPort(2), ClusterLayout.SiloGatewayPort(2), ClusterLayout.SiloManagementPort(2)]);
+        steps.Add(CutOff + ": gateway-2 and silo-2 silent");
+        var watch = WatchForDeathAsync(steps, membership, generation, silence, cancellationToken);
         await Task.Delay(silence, cancellationToken);
         foreach (var pod in pods)
         {
@@ -347,11 +385,16 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             await process.WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
             process.ForgetPidFile();
         }
+        await watch;
         // The ports are the replacements' now (a real replacement gets a new IP instead).
         await network.HealAsync(fault);
+        steps.Add("pods gone (SIGKILL), rules removed");
         await Task.Delay(ReplacementDelay, cancellationToken);
+        steps.Add(ReplacementStarted);
         await cluster.StartSiloAsync(2, spec, cancellationToken);
         await cluster.StartGatewayAsync(2, spec, cancellationToken);
+        steps.Add("replacements ready");
+        return steps.All;
     }
 
     /// <summary>How long Postgres stays at max_connections.</summary>
@@ -365,21 +408,52 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     /// probes): Orleans must vote it dead, and it must stop itself on reading that. Healed after
     /// <paramref name="duration"/>; a silo that stopped is replaced, as a Deployment would.
     /// </summary>
-    private static async Task PartitionSiloAsync(LocalCluster cluster, ClusterSpec spec, NetworkFaults network, IReadOnlyCollection<int> databasePorts,
-        TimeSpan duration, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<DatabaseStep>> PartitionSiloAsync(LocalCluster cluster, ClusterSpec spec, NetworkFaults network, string membership,
+        IReadOnlyCollection<int> databasePorts, TimeSpan duration, CancellationToken cancellationToken)
     {
         const string fault = ChaosFaults.SiloPartition;
+        var generation = await MembershipWatch.ActiveGenerationAsync(membership, ClusterLayout.SiloPort(2), cancellationToken);
+        var steps = new StepLog(output, "chaos");
         await network.SilenceAsync(fault, "silo-2", exceptTo: databasePorts, exceptFrom: [ClusterLayout.SiloManagementPort(2)]);
         await network.DropToAsync(fault, [ClusterLayout.SiloPort(2), ClusterLayout.SiloGatewayPort(2)]);
+        steps.Add(CutOff + ": silo-2 from its peers and the gateways (not from Postgres)");
+        var watch = WatchForDeathAsync(steps, membership, generation, duration, cancellationToken);
         await Task.Delay(duration, cancellationToken);
+        await watch;
         await network.HealAsync(fault);
+        steps.Add("healed");
         var process = cluster.Started["silo-2"];
         if (await process.WaitForExitAsync(TimeSpan.FromSeconds(20), cancellationToken))
         {
+            steps.Add("silo-2 had stopped itself; replacement starting");
             process.ForgetPidFile();
             await cluster.StartSiloAsync(2, spec, cancellationToken);
+            steps.Add("replacement ready");
         }
+        return steps.All;
     }
+
+    private const string CutOff = "cut off";
+    private const string DeclaredDead = "declared dead in the membership table";
+    private const string ReplacementStarted = "replacements starting";
+
+    /// <summary>Adds the <see cref="DeclaredDead"/> step when the silo's row turns Dead within <paramref name="limit"/>.</summary>
+    private static async Task WatchForDeathAsync(StepLog steps, string membership, int? generation, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        if (generation is { } g && await MembershipWatch.WaitForDeadAsync(membership, ClusterLayout.SiloPort(2), g, limit, cancellationToken))
+            steps.Add(DeclaredDead);
+    }
+
+    private static double? Between(IReadOnlyList<DatabaseStep> steps, string from, string to) =>
+        steps.FirstOrDefault(s => s.What.StartsWith(from, StringComparison.Ordinal)) is { } a && steps.FirstOrDefault(s => s.What.StartsWith(to, StringComparison.Ordinal)) is { } b
+            ? Math.Round(b.AtSeconds - a.AtSeconds, 1) : null;
+
+    /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>
+    private static string? LostGatewayOf(string fault) => fault is ChaosFaults.NodeLoss or ChaosFaults.GatewayKill ? "gateway-2" : null;
+
+    /// <summary>Until the replacement starts; a fault without that step counts its whole first minute.</summary>
+    private static DateTime ReplacementStartedAt(IReadOnlyList<DatabaseStep> steps, DateTime startedAt) =>
+        startedAt.AddSeconds(steps.FirstOrDefault(s => s.What == ReplacementStarted)?.AtSeconds ?? 60);
 
     /// <summary>gateway-2 can no longer reach silo-2 (what it sends there vanishes); everyone else can. Healed after <paramref name="duration"/>.</summary>
     private static async Task PartitionGatewayFromSiloAsync(NetworkFaults network, TimeSpan duration, CancellationToken cancellationToken)
@@ -473,12 +547,13 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         };
     }
 
-    private static async Task KillAndReplaceAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken)
+    private static async Task KillAndReplaceAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken, Action? replacing = null)
     {
         var process = cluster.Started[name];
         process.Signal(UnixSignal.Kill);
         await process.WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
         process.ForgetPidFile();
+        replacing?.Invoke();
         // Like a Deployment: a new pod replaces the dead one.
         var index = ClusterLayout.IndexOf(name);
         if (name.StartsWith("silo", StringComparison.Ordinal))
@@ -518,11 +593,12 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     public static string Table(IReadOnlyList<FaultResult> results)
     {
         var inv = CultureInfo.InvariantCulture;
-        var table = new TextTable("fault", ">requests", ">failed", "failures by kind", ">no Retry-After", ">recovery", ">worst p99", ">lost", ">dup");
+        var table = new TextTable("fault", ">requests", ">failed", ">of them LB", "failures by kind", ">no Retry-After", ">declared dead", ">recovery", ">worst p99", ">lost", ">dup");
         foreach (var r in results)
         {
             var kinds = r.Failed == 0 ? "—" : string.Join(", ", r.FailuresByKind.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value}"));
-            table.Add(r.Fault, r.Requests.ToString("N0", inv), r.Failed.ToString(inv), kinds, r.FailuresWithoutRetryAfter.ToString(inv),
+            table.Add(r.Fault, r.Requests.ToString("N0", inv), r.Failed.ToString(inv), r.LoadBalancerErrors == 0 ? "—" : r.LoadBalancerErrors.ToString(inv), kinds,
+                r.FailuresWithoutRetryAfter.ToString(inv), r.DeclaredDeadSeconds is { } dead ? string.Create(inv, $"{dead:0.0}s") : "—",
                 string.Create(inv, $"{r.RecoverySeconds:0}s"), string.Create(inv, $"{r.WorstSecondP99Ms:N0} ms"), r.Lost.ToString(inv), r.Fault == "whole run" ? r.Duplicated.ToString(inv) : "—");
         }
         return table.ToString();

@@ -8,6 +8,23 @@ namespace Orderly.Harness.Database;
 /// <summary>One step of a database fault, with when it happened (seconds since the fault began).</summary>
 public sealed record DatabaseStep(double AtSeconds, string What);
 
+/// <summary>The steps of a fault as they happen, timed from its start, echoed as they come.</summary>
+public sealed class StepLog(TextWriter output, string source)
+{
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly List<DatabaseStep> _all = [];
+
+    public IReadOnlyList<DatabaseStep> All { get { lock (_all) return [.. _all]; } }
+
+    public void Add(string what)
+    {
+        var step = new DatabaseStep(Math.Round(_clock.Elapsed.TotalSeconds, 1), what);
+        lock (_all)
+            _all.Add(step);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {source}: +{step.AtSeconds,5:0.0}s {what}"));
+    }
+}
+
 /// <summary>
 /// An Aurora-shaped database from real parts, on loopback: two PostgreSQL servers in streaming
 /// replication with a synchronous standby (no acknowledged commit can be lost when the writer goes,
@@ -172,7 +189,7 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
     /// </summary>
     public async Task<IReadOnlyList<DatabaseStep>> FailoverAsync(TimeSpan promoteAfter, TimeSpan staleDns, CancellationToken cancellationToken)
     {
-        var steps = new Steps(output);
+        var steps = new StepLog(output, "db");
         var old = await WriterAsync(cancellationToken) ?? throw new ClusterException("db-failover: no writer to fail");
         var next = Other(old);
         await PgCtlAsync(["-D", DataDir(old), "-m", "immediate", "-w", "stop"], cancellationToken);
@@ -198,7 +215,7 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
     /// </summary>
     public async Task<IReadOnlyList<DatabaseStep>> SwitchoverAsync(CancellationToken cancellationToken)
     {
-        var steps = new Steps(output);
+        var steps = new StepLog(output, "db");
         var old = await WriterAsync(cancellationToken) ?? throw new ClusterException("db-switchover: no writer");
         var next = Other(old);
         await PgCtlAsync(["-D", DataDir(old), "-m", "fast", "-w", "-t", "60", "stop"], cancellationToken);
@@ -219,19 +236,6 @@ public sealed class DatabasePair(ClusterLayout layout, TextWriter output)
         var writer = await WriterAsync(cancellationToken) ?? throw new ClusterException("postgres-restart: no writer");
         await PgCtlAsync(["-D", DataDir(writer), "-m", "fast", "-w", "-t", "60", "stop"], cancellationToken);
         await StartServerAsync(writer, cancellationToken);
-    }
-
-    private sealed class Steps(TextWriter output)
-    {
-        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-        public List<DatabaseStep> All { get; } = [];
-
-        public void Add(string what)
-        {
-            var step = new DatabaseStep(Math.Round(_clock.Elapsed.TotalSeconds, 1), what);
-            All.Add(step);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  db: +{step.AtSeconds,5:0.0}s {what}"));
-        }
     }
 
     // --- servers -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ using Orleans.Dashboard;
 using Orderly.ServiceDefaults.Shutdown;
 using Orderly.Silo.Storage;
 using Orleans.Configuration;
+using Orderly.ServiceDefaults.Networking;
 
 namespace Orderly.Silo.Hosting;
 
@@ -43,6 +44,11 @@ public static class SiloHostingExtensions
             silo.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+            // How long a gateway keeps a disconnected client's answers for its return (Orleans: 1 min).
+            // While it does, it keeps them from the gateways the client still reaches.
+            silo.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Orleans:Messaging"));
+            // A silo cut off without a word closes its connections within seconds, not minutes.
+            silo.Services.UsePeerSocketsForOrleans(builder.Configuration);
         });
 
         services.AddOptions<EndpointOptions>()

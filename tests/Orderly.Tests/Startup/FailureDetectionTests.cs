@@ -1,0 +1,53 @@
+using Orderly.Gateway.Cluster;
+using Orderly.ServiceDefaults.Networking;
+using Orderly.Silo.Hosting;
+using Orderly.Tests.Infrastructure;
+using Orleans.Configuration;
+
+namespace Orderly.Tests.Startup;
+
+/// <summary>
+/// The arithmetic docs/reliability.md states: a silo that stops answering without a word is out of
+/// membership before a gateway's retry budget for a call runs out, and a black-holed connection
+/// closes before one attempt's time is up. If someone lengthens a probe or shortens the budget,
+/// this fails before a partition does.
+/// </summary>
+public sealed class FailureDetectionTests
+{
+    [Fact]
+    public void A_silo_cut_off_is_declared_dead_before_the_retry_budget_runs_out()
+    {
+        var membership = ShippedSettings.Membership();
+        var calls = ShippedSettings.GrainCalls();
+        var detection = FailureDetection.DeclaredDeadWithin(membership);
+
+        // The settings Orderly ships, not Orleans' defaults (5 s probes, 3 missed: 60 s or more).
+        Assert.Equal(TimeSpan.FromSeconds(6), detection);
+        // An attempt waits its whole timeout only when it went down a connection that still looked
+        // open, which happens only before the connection's user timeout; after that an attempt to the
+        // cut-off silo fails once a connect has had its time. So the last attempt that can fail
+        // starts before the vote and ends at most a connect timeout after it; its retry, after the
+        // longest backoff, must still start inside the budget.
+        var sockets = new PeerSocketOptions();
+        var lastFailureEnds = Max(TimeSpan.FromSeconds(sockets.UnacknowledgedTimeoutSeconds + calls.AttemptTimeoutSeconds),
+            detection + TimeSpan.FromSeconds(sockets.ConnectTimeoutSeconds));
+        var lastRetryStarts = lastFailureEnds + TimeSpan.FromMilliseconds(calls.MaxDelayMilliseconds);
+        Assert.True(lastRetryStarts < TimeSpan.FromSeconds(calls.BudgetSeconds),
+            $"the last retry starts at {lastRetryStarts.TotalSeconds} s (declared dead within {detection.TotalSeconds} s), past the budget of {calls.BudgetSeconds} s");
+    }
+
+    [Fact]
+    public void A_black_holed_connection_closes_and_a_gateway_forgets_a_vanished_client_within_one_attempt()
+    {
+        var sockets = new PeerSocketOptions();
+        var calls = ShippedSettings.GrainCalls();
+        // One direction cut (the gateway's packets to a silo vanish, the silo's still arrive): the
+        // silo's side times out first, then the gateway's, so twice the user timeout.
+        Assert.True(2 * sockets.UnacknowledgedTimeoutSeconds + sockets.ConnectTimeoutSeconds < calls.BudgetSeconds - calls.AttemptTimeoutSeconds);
+        Assert.True(sockets.UnacknowledgedTimeoutSeconds < calls.AttemptTimeoutSeconds);
+        // Orleans keeps a disconnected client's answers for a minute by default, away from the gateways it still reaches.
+        Assert.True(ShippedSettings.Messaging().ClientDropTimeout <= TimeSpan.FromSeconds(calls.AttemptTimeoutSeconds));
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
