@@ -153,7 +153,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                     faults.Add((fault, async () =>
                     {
                         var steps = new StepLog(output, "chaos");
-                        await KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken, () => steps.Add(ReplacementStarted));
+                        await KillAndReplaceAsync(cluster, spec, "gateway-2", cancellationToken, steps);
                         return steps.All;
                     }));
                     break;
@@ -284,7 +284,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                     Steps = w.Steps,
                     DeclaredDeadSeconds = Between(w.Steps, CutOff, DeclaredDead),
                     LoadBalancerErrors = Math.Min(result.Failed, LostGatewayOf(w.Fault) is { } lost
-                        ? HaproxyLog.FailedOn(haproxyLog, lost, w.StartedAt, ReplacementStartedAt(w.Steps, w.StartedAt)) : 0),
+                        ? HaproxyLog.FailedOn(haproxyLog, lost, w.StartedAt, ReplacedAt(w.Steps, w.StartedAt)) : 0),
                 };
             }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
@@ -390,10 +390,10 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         await network.HealAsync(fault);
         steps.Add("pods gone (SIGKILL), rules removed");
         await Task.Delay(ReplacementDelay, cancellationToken);
-        steps.Add(ReplacementStarted);
+        steps.Add("replacements starting");
         await cluster.StartSiloAsync(2, spec, cancellationToken);
         await cluster.StartGatewayAsync(2, spec, cancellationToken);
-        steps.Add("replacements ready");
+        steps.Add(ReplacementReady);
         return steps.All;
     }
 
@@ -428,14 +428,14 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             steps.Add("silo-2 had stopped itself; replacement starting");
             process.ForgetPidFile();
             await cluster.StartSiloAsync(2, spec, cancellationToken);
-            steps.Add("replacement ready");
+            steps.Add(ReplacementReady);
         }
         return steps.All;
     }
 
     private const string CutOff = "cut off";
     private const string DeclaredDead = "declared dead in the membership table";
-    private const string ReplacementStarted = "replacements starting";
+    private const string ReplacementReady = "replacement ready";
 
     /// <summary>Adds the <see cref="DeclaredDead"/> step when the silo's row turns Dead within <paramref name="limit"/>.</summary>
     private static async Task WatchForDeathAsync(StepLog steps, string membership, int? generation, TimeSpan limit, CancellationToken cancellationToken)
@@ -451,9 +451,12 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>
     private static string? LostGatewayOf(string fault) => fault is ChaosFaults.NodeLoss or ChaosFaults.GatewayKill ? "gateway-2" : null;
 
-    /// <summary>Until the replacement starts; a fault without that step counts its whole first minute.</summary>
-    private static DateTime ReplacementStartedAt(IReadOnlyList<DatabaseStep> steps, DateTime startedAt) =>
-        startedAt.AddSeconds(steps.FirstOrDefault(s => s.What == ReplacementStarted)?.AtSeconds ?? 60);
+    /// <summary>
+    /// Until the replacement is ready: before that the load balancer still sends to the vanished target
+    /// until its health checks take it out, as an ALB does. A fault without that step counts its first minute.
+    /// </summary>
+    private static DateTime ReplacedAt(IReadOnlyList<DatabaseStep> steps, DateTime startedAt) =>
+        startedAt.AddSeconds(steps.FirstOrDefault(s => s.What == ReplacementReady)?.AtSeconds ?? 60);
 
     /// <summary>gateway-2 can no longer reach silo-2 (what it sends there vanishes); everyone else can. Healed after <paramref name="duration"/>.</summary>
     private static async Task PartitionGatewayFromSiloAsync(NetworkFaults network, TimeSpan duration, CancellationToken cancellationToken)
@@ -547,19 +550,20 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         };
     }
 
-    private static async Task KillAndReplaceAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken, Action? replacing = null)
+    private static async Task KillAndReplaceAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken, StepLog? steps = null)
     {
         var process = cluster.Started[name];
         process.Signal(UnixSignal.Kill);
         await process.WaitForExitAsync(TimeSpan.FromSeconds(10), cancellationToken);
         process.ForgetPidFile();
-        replacing?.Invoke();
+        steps?.Add("killed (SIGKILL); replacement starting");
         // Like a Deployment: a new pod replaces the dead one.
         var index = ClusterLayout.IndexOf(name);
         if (name.StartsWith("silo", StringComparison.Ordinal))
             await cluster.StartSiloAsync(index, spec, cancellationToken);
         else
             await cluster.StartGatewayAsync(index, spec, cancellationToken);
+        steps?.Add(ReplacementReady);
     }
 
     private static async Task PauseSiloAsync(LocalCluster cluster, ClusterSpec spec, string name, CancellationToken cancellationToken)

@@ -21,7 +21,7 @@ public static class HaproxyLog
         if (fields.Length < 10 || fields[1].Length < 3 || fields[1][0] != '[')
             return null;
         if (!DateTime.TryParseExact(fields[1][1..^1], "dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at)
-            || !int.TryParse(fields[5], NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+            || !int.TryParse(fields[5], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var status))
             return null;
         var slash = fields[3].IndexOf('/', StringComparison.Ordinal);
         return new Request(at, slash < 0 ? fields[3] : fields[3][(slash + 1)..], status, fields[9]);
