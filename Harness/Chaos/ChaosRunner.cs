@@ -242,7 +242,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var load = sessions.RunAsync(total, stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
 
-            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started, DateTime StartedAt)>();
+            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started, long LoadBalancerErrors)>();
             foreach (var (name, inject) in faults)
             {
                 var from = metrics.Second;
@@ -251,7 +251,8 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 output.WriteLine($"chaos: [{from,4}s] {name}");
                 var steps = await inject();
                 await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);
-                windows.Add((name, from, metrics.Second, steps, started, startedAt));
+                // Read now: HAProxy starts its log afresh when it is restarted.
+                windows.Add((name, from, metrics.Second, steps, started, await LoadBalancerErrorsAsync(name, steps, startedAt)));
             }
             await stop.CancelAsync();
             await load;
@@ -275,7 +276,6 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var verification = await Verifier.VerifyAsync(verifyOn, acknowledged, prefix);
             var lostIds = verification.LostIds.ToHashSet();
             var anomalies = ConsistencyChecker.Check(sessions.History.All, verification.Stored);
-            var haproxyLog = File.Exists(layout.LogFile("haproxy")) ? await File.ReadAllLinesAsync(layout.LogFile("haproxy"), CancellationToken.None) : [];
             var results = windows.Select(w =>
             {
                 var result = Summarize(w.Fault, w.From, w.To, metrics, acknowledged, lostIds);
@@ -283,8 +283,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 {
                     Steps = w.Steps,
                     DeclaredDeadSeconds = Between(w.Steps, CutOff, DeclaredDead),
-                    LoadBalancerErrors = Math.Min(result.Failed, LostGatewayOf(w.Fault) is { } lost
-                        ? HaproxyLog.FailedOn(haproxyLog, lost, w.StartedAt, ReplacedAt(w.Steps, w.StartedAt)) : 0),
+                    LoadBalancerErrors = Math.Min(result.Failed, w.LoadBalancerErrors),
                 };
             }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
@@ -447,6 +446,15 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     private static double? Between(IReadOnlyList<DatabaseStep> steps, string from, string to) =>
         steps.FirstOrDefault(s => s.What.StartsWith(from, StringComparison.Ordinal)) is { } a && steps.FirstOrDefault(s => s.What.StartsWith(to, StringComparison.Ordinal)) is { } b
             ? Math.Round(b.AtSeconds - a.AtSeconds, 1) : null;
+
+    /// <summary>What HAProxy's log says it lost to the gateway the fault took away, from the fault's start until the replacement was ready.</summary>
+    private async Task<long> LoadBalancerErrorsAsync(string fault, IReadOnlyList<DatabaseStep> steps, DateTime startedAt)
+    {
+        var log = layout.LogFile("haproxy");
+        if (LostGatewayOf(fault) is not { } lost || !File.Exists(log))
+            return 0;
+        return HaproxyLog.FailedOn(await File.ReadAllLinesAsync(log, CancellationToken.None), lost, startedAt, ReplacedAt(steps, startedAt));
+    }
 
     /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>
     private static string? LostGatewayOf(string fault) => fault is ChaosFaults.NodeLoss or ChaosFaults.GatewayKill ? "gateway-2" : null;

@@ -12,16 +12,9 @@ public static class MembershipWatch
     private const int Dead = 6;
 
     /// <summary>The generation of the active silo on <paramref name="siloPort"/>, or null when none is active.</summary>
-    public static async Task<int?> ActiveGenerationAsync(string connectionString, int siloPort, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            "SELECT max(Generation) FROM OrleansMembershipTable WHERE Port = @port AND Status = @active", connection);
-        command.Parameters.AddWithValue("port", siloPort);
-        command.Parameters.AddWithValue("active", Active);
-        return await command.ExecuteScalarAsync(cancellationToken) is int generation ? generation : null;
-    }
+    public static async Task<int?> ActiveGenerationAsync(string connectionString, int siloPort, CancellationToken cancellationToken) =>
+        await IntAsync(connectionString, "SELECT max(Generation) FROM OrleansMembershipTable WHERE Port = @port AND Status = @other",
+            siloPort, Active, cancellationToken);
 
     /// <summary>Polls until that silo's row says Dead; false when <paramref name="timeout"/> passes first.</summary>
     public static async Task<bool> WaitForDeadAsync(string connectionString, int siloPort, int generation, TimeSpan timeout, CancellationToken cancellationToken)
@@ -31,13 +24,8 @@ public static class MembershipWatch
         {
             try
             {
-                await using var connection = new NpgsqlConnection(connectionString);
-                await connection.OpenAsync(cancellationToken);
-                await using var command = new NpgsqlCommand(
-                    "SELECT Status FROM OrleansMembershipTable WHERE Port = @port AND Generation = @generation", connection);
-                command.Parameters.AddWithValue("port", siloPort);
-                command.Parameters.AddWithValue("generation", generation);
-                if (await command.ExecuteScalarAsync(cancellationToken) is int status && status == Dead)
+                if (await IntAsync(connectionString, "SELECT Status FROM OrleansMembershipTable WHERE Port = @port AND Generation = @other",
+                        siloPort, generation, cancellationToken) == Dead)
                     return true;
             }
             catch (NpgsqlException)
@@ -47,5 +35,15 @@ public static class MembershipWatch
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
         return false;
+    }
+
+    private static async Task<int?> IntAsync(string connectionString, string sql, int port, int other, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("port", port);
+        command.Parameters.AddWithValue("other", other);
+        return await command.ExecuteScalarAsync(cancellationToken) is int value ? value : null;
     }
 }

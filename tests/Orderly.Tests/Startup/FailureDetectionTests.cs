@@ -49,5 +49,17 @@ public sealed class FailureDetectionTests
         Assert.True(ShippedSettings.Messaging().ClientDropTimeout <= TimeSpan.FromSeconds(calls.AttemptTimeoutSeconds));
     }
 
+    [Fact]
+    public void The_time_budget_ends_a_call_that_fails_fast_every_time_not_the_retry_count()
+    {
+        // While silos leave, each attempt can fail in a millisecond; the backoffs alone must then
+        // outlast the budget, with room for jitter, or a call gives up early. (A seed-scale hpa-step
+        // answered 503 after 4.2 s when the count was 8.)
+        var calls = ShippedSettings.GrainCalls();
+        var backoffs = Enumerable.Range(0, calls.MaxRetries)
+            .Sum(n => Math.Min(calls.MaxDelayMilliseconds, calls.FirstDelayMilliseconds * Math.Pow(2, n)));
+        Assert.True(backoffs >= 1.5 * calls.BudgetSeconds * 1000, $"{calls.MaxRetries} retries back off {backoffs / 1000:0.0} s in all, within the {calls.BudgetSeconds}-s budget");
+    }
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
