@@ -108,14 +108,6 @@ public sealed class PeerSocketConnectionFactory : IConnectionFactory, IDisposabl
             socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, BitConverter.GetBytes(options.UnacknowledgedTimeoutSeconds * 1000));
     }
 
-    /// <summary>The TCP user timeout a socket has, in milliseconds (Linux); for tests and diagnostics.</summary>
-    public static int UserTimeoutMilliseconds(Socket socket)
-    {
-        var value = new byte[4];
-        socket.GetRawSocketOption(IpProtoTcp, TcpUserTimeout, value);
-        return BitConverter.ToInt32(value);
-    }
-
     public void Dispose() => _contexts.Dispose();
 }
 
