@@ -27,8 +27,21 @@ public sealed class OrderStore(IGrainContext grain, IGrainStorage storage, Order
 
     public bool IsLoaded { get; private set; }
 
-    /// <summary>Reads the row once per activation; concurrent read-only calls share the one read.</summary>
-    public Task LoadAsync() => IsLoaded ? Task.CompletedTask : _loading ??= ReadAsync();
+    /// <summary>
+    /// Reads the row once per activation; concurrent read-only calls share the one read. A read that
+    /// failed is not kept: the next call reads again. (The failed task is dropped here, not when it
+    /// fails: a read that fails before it yields — Npgsql's "No suitable host" when every host is
+    /// known to be down — completes before <c>??=</c> stores it, so a reset inside the read would
+    /// run first and the failure would be kept for the activation's life.)
+    /// </summary>
+    public Task LoadAsync()
+    {
+        if (IsLoaded)
+            return Task.CompletedTask;
+        if (_loading is { IsFaulted: true } or { IsCanceled: true })
+            _loading = null;
+        return _loading ??= ReadAsync();
+    }
 
     /// <summary>
     /// Writes <paramref name="order"/> as new without reading first (a null ETag is insert-if-absent).
@@ -105,15 +118,8 @@ public sealed class OrderStore(IGrainContext grain, IGrainStorage storage, Order
     private async Task ReadAsync()
     {
         var read = new GrainState<OrderState>(new OrderState());
-        try
-        {
-            metrics.Read();
-            await storage.ReadStateAsync(StateName, grain.GrainId, read);
-        }
-        finally
-        {
-            _loading = null;
-        }
+        metrics.Read();
+        await storage.ReadStateAsync(StateName, grain.GrainId, read);
         // The document does not hold the key; the row (and so this grain) does.
         read.State!.Id = grain.GrainId.GetGuidKey(out _);
         Acknowledged(read);
