@@ -34,6 +34,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     Console.WriteLine($"Orderly is up ({spec.Profile} profile).");
     Console.WriteLine($"  API (through HAProxy, the ALB stand-in)  {ClusterLayout.FrontEndUrl}orders");
     Console.WriteLine($"  OpenAPI                                  {ClusterLayout.FrontEndUrl}openapi/v1.json");
+    Console.WriteLine($"  tokens (issuer {ClusterLayout.IssuerUrl})  ./orderly token --customer ID   or   ./orderly token --staff");
     Console.WriteLine($"  HAProxy stats                            http://127.0.0.1:{ClusterLayout.HaproxyStatsPort}/");
     for (var i = 0; i < spec.Gateways; i++)
         Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
