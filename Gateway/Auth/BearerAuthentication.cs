@@ -80,11 +80,13 @@ public static partial class BearerAuthentication
             await Unavailable.WriteAsync(http, "The token issuer's keys cannot be read right now; retry shortly.");
             return;
         }
-        var header = "Bearer";
+        // RFC 6750 §3: the scheme, a space, then comma-separated parameters.
+        var parameters = new List<string>();
         if (!string.IsNullOrEmpty(context.Error))
-            header += $", error=\"{context.Error}\"";
+            parameters.Add($"error=\"{context.Error}\"");
         if (!string.IsNullOrEmpty(context.ErrorDescription))
-            header += $", error_description=\"{HeaderSafe(context.ErrorDescription)}\"";
+            parameters.Add($"error_description=\"{HeaderSafe(context.ErrorDescription)}\"");
+        var header = parameters.Count == 0 ? "Bearer" : $"Bearer {string.Join(", ", parameters)}";
         http.Response.StatusCode = StatusCodes.Status401Unauthorized;
         http.Response.Headers.WWWAuthenticate = header;
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext

@@ -94,7 +94,9 @@ public sealed class AuthorizationTests(GatewayFixture fixture)
         };
         var (status, body, response) = await Send(HttpMethod.Get, "/orders", token);
         Assert.True(status == HttpStatusCode.Unauthorized, $"{why}: {status}");
-        Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        var challenge = response.Headers.WwwAuthenticate.Single();
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.StartsWith("error=\"invalid_token\"", challenge.Parameter, StringComparison.Ordinal);
         Assert.StartsWith("The bearer token was refused", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
