@@ -52,6 +52,21 @@ public sealed class OpenApiExampleTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task An_update_field_the_schema_lets_be_null_is_left_as_it_is()
+    {
+        var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var items = doc.GetProperty("components").GetProperty("schemas").GetProperty("UpdateOrderRequest").GetProperty("properties").GetProperty("items");
+        Assert.Contains("null", items.GetProperty("type").EnumerateArray().Select(t => t.GetString()));
+
+        var (created, order) = await Send(HttpMethod.Post, "/orders", OrderApiTests.OrderBody());
+        var (updated, changed) = await Send(HttpMethod.Patch, created.Headers.Location!.ToString(), """{"items":null,"deliveryAddress":"2 High St"}""");
+
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal(order.GetProperty("items").GetRawText(), changed.GetProperty("items").GetRawText());
+        Assert.Equal("2 High St", changed.GetProperty("deliveryAddress").GetString());
+    }
+
+    [Fact]
     public async Task A_broken_limit_is_answered_in_the_shape_of_the_documented_400()
     {
         var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
