@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Orderly.Gateway.Orders;
@@ -80,8 +79,4 @@ internal static class ContractSchemas
         if (schema.Properties.TryGetValue("errors", out var errors) && errors is OpenApiSchema map)
             map.Description = "Each field that broke a limit, with what was wrong with it.";
     }
-
-    /// <summary>A JSON value for an example, as the API's own serializer options write it.</summary>
-    public static JsonNode? ToNode<T>(T value, System.Text.Json.JsonSerializerOptions json) =>
-        System.Text.Json.JsonSerializer.SerializeToNode(value, json);
 }
