@@ -1,4 +1,5 @@
 // Orderly gateway: the public HTTP API, stateless, in front of the Orleans cluster.
+using Orderly.Gateway.Auth;
 using Orderly.Gateway.Cluster;
 using Orderly.Gateway.Errors;
 using Orderly.Gateway.Hosting;
@@ -13,6 +14,7 @@ return await FailFast.RunAsync("gateway", async () =>
     // Found through DNS (Kubernetes), the silos are all the gateway talks to: no database then.
     builder.AddOrderlyDefaults(withDatabase: !ClusterClientExtensions.UsesDnsDiscovery(builder.Configuration));
     builder.AddGatewayHost();
+    builder.AddOrderlyAuthentication();
     builder.AddOrderlyCluster();
     builder.Services.AddOrderlyProblems();
     builder.Services.AddGrainCalls(builder.Configuration);
@@ -24,6 +26,8 @@ return await FailFast.RunAsync("gateway", async () =>
     app.UseDrainingConnectionClose();
     app.UseOrderlyProblems();
     app.UseRequestTimeouts();
+    app.UseAuthentication();
+    app.UseAuthorization();
     app.MapHealthEndpoints();
     app.MapOrders();
     app.MapOpenApi();

@@ -6,6 +6,8 @@ using Orderly.Harness.Cluster;
 using Orderly.Harness.Database;
 using Orderly.Harness.Emulation;
 using Orderly.Harness.Experiment;
+using Orderly.Harness.Identity;
+using Orderly.LoadClient.Load;
 using Orderly.LoadClient.Cli;
 
 var silos = new Option<int>("--silos") { Description = "number of silos", DefaultValueFactory = _ => 3 }.Within(1, ClusterLayout.MaxReplicas);
@@ -32,6 +34,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     Console.WriteLine($"Orderly is up ({spec.Profile} profile).");
     Console.WriteLine($"  API (through HAProxy, the ALB stand-in)  {ClusterLayout.FrontEndUrl}orders");
     Console.WriteLine($"  OpenAPI                                  {ClusterLayout.FrontEndUrl}openapi/v1.json");
+    Console.WriteLine($"  tokens (issuer {ClusterLayout.IssuerUrl})  ./orderly token --customer ID   or   ./orderly token --staff");
     Console.WriteLine($"  HAProxy stats                            http://127.0.0.1:{ClusterLayout.HaproxyStatsPort}/");
     for (var i = 0; i < spec.Gateways; i++)
         Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
@@ -204,9 +207,34 @@ pairCommand.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
         Console.WriteLine($"cluster endpoint 127.0.0.1:{DatabasePair.EndpointPort} → {await pair.EndpointTargetAsync()}");
 }));
 
+var issuerPort = new Option<int>("--port") { Description = "port on 127.0.0.1", DefaultValueFactory = _ => ClusterLayout.IssuerPort }.Within(1, 65535);
+var issuer = new Command("issuer", "run the local token issuer until stopped ('up' starts it)") { issuerPort };
+issuer.SetAction(async (parse, ct) => await Cli.RunAsync(() => LocalIssuer.RunAsync(parse.GetValue(issuerPort), ct)));
+
+var tokenCustomer = new Option<string?>("--customer") { Description = "a customer token: the subject is this customer id" };
+var tokenStaff = new Option<bool>("--staff") { Description = "a staff token (scope orders:staff): list a day, advance the status" };
+var token = new Command("token", "print a bearer token for the running local cluster (one line)") { tokenCustomer, tokenStaff };
+token.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
+{
+    var (customer, staff) = (parse.GetValue(tokenCustomer), parse.GetValue(tokenStaff));
+    if ((customer is null) == !staff)
+        throw new UsageException("give exactly one of --customer ID and --staff");
+    if (customer is { Length: 0 or > 64 })
+        throw new UsageException("--customer must be 1-64 characters, as a customerId is");
+    using var tokens = new BearerTokens(new Uri(ClusterLayout.IssuerUrl));
+    try
+    {
+        Console.WriteLine(customer is null ? await tokens.StaffAsync(ct) : await tokens.CustomerAsync(customer, ct));
+    }
+    catch (HttpRequestException e)
+    {
+        throw new UsageException($"no token issuer answers at {ClusterLayout.IssuerUrl} ({e.Message}); start the cluster with ./orderly up");
+    }
+}));
+
 var root = new RootCommand("Orderly's local harness: cluster runner, scale-down experiment, chaos")
 {
-    up, down, status,
+    up, down, status, issuer, token,
     ExperimentCommand("experiment", "run the scale-down experiment", demo: false),
     ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report", demo: true),
     chaos,

@@ -16,15 +16,20 @@ k8sProfile.AcceptOnlyFromAmong("graceful", "naive");
 var sessions = new Option<int>("--sessions") { Description = "peak concurrent sessions (the floor is a quarter of it)", DefaultValueFactory = _ => 16 }.Within(1, 5000);
 var outDir = new Option<string?>("--out") { Description = "results folder (default ./results)" };
 var seed = new Option<int>("--seed") { Description = "seed for sessions", DefaultValueFactory = _ => 7 };
+var tokenEndpoint = new Option<string?>("--token-issuer") { Description = "issuer whose POST /token mints the sessions' tokens (subject, scope): the gateway's Auth:Authority must trust it; default $ORDERLY_TOKEN_ISSUER" };
 
 var kubernetes = new Command("k8s", "the experiment in a Kubernetes cluster: load through the ALB, replicas on a sine wave via the HPAs")
 {
-    k8sNamespace, k8sTarget, k8sMinutes, k8sPeriod, k8sMin, k8sMax, k8sProfile, sessions, outDir, seed,
+    k8sNamespace, k8sTarget, k8sMinutes, k8sPeriod, k8sMin, k8sMax, k8sProfile, sessions, outDir, seed, tokenEndpoint,
 };
 kubernetes.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
 {
     var target = parse.GetValue(k8sTarget) ?? Environment.GetEnvironmentVariable("ORDERLY_TARGET")
         ?? throw new UsageException("give --target or ORDERLY_TARGET (the ALB's URL)");
+    var issuer = parse.GetValue(tokenEndpoint) ?? Environment.GetEnvironmentVariable("ORDERLY_TOKEN_ISSUER")
+        ?? throw new UsageException("give --token-issuer or ORDERLY_TOKEN_ISSUER: the API takes bearer tokens (docs/api.md)");
+    if (!Uri.TryCreate(issuer, UriKind.Absolute, out var issuerUrl))
+        throw new UsageException($"--token-issuer '{issuer}' is not an absolute URL");
     if (parse.GetValue(k8sMax) < parse.GetValue(k8sMin))
         throw new UsageException("--max-replicas must be at least --min-replicas");
     var config = global::k8s.KubernetesClientConfiguration.IsInCluster()
@@ -43,6 +48,7 @@ kubernetes.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
         MinReplicas = parse.GetValue(k8sMin),
         MaxReplicas = parse.GetValue(k8sMax),
         Seed = parse.GetValue(seed),
+        TokenIssuer = issuerUrl,
     }, ct);
 }));
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
+using Orderly.Gateway.Auth;
 using Orderly.Gateway.Cluster;
 using Orderly.Gateway.Hosting;
 using Orderly.ServiceDefaults.Observability;
@@ -39,7 +40,7 @@ public static class OrderApi
 
     public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
     {
-        var orders = app.MapGroup("/orders").WithTags("Orders");
+        var orders = app.MapGroup("/orders").WithTags("Orders").RequireAuthorization();
         orders.MapPost("/", Place).WithName("PlaceOrder").DescribePlaceOrder();
         orders.MapGet("/", ListByDay).WithName("ListOrdersByDay").DescribeListOrdersByDay();
         orders.MapGet("/{id}", Get).WithName("GetOrder").DescribeGetOrder();
@@ -49,8 +50,12 @@ public static class OrderApi
     }
 
     public static async Task<Results<Created<OrderResponse>, Ok<OrderResponse>, ProblemHttpResult>> Place(
-        PlaceOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
+        PlaceOrderRequest request, Caller caller, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
+        if (caller.Customer is not { } customer)
+            return Forbidden("Orders are placed by customers: a staff token, or one whose subject is no customer id, places none.");
+        if (request.CustomerId != customer)
+            return Forbidden($"This token places orders for customer '{customer}' only, not for another customerId.");
         var (key, error) = ReadIdempotencyKey(http);
         if (error is not null)
             return BadRequest(error);
@@ -74,23 +79,26 @@ public static class OrderApi
         };
     }
 
-    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Get(string id, HttpContext http, IClusterClient cluster, GrainCalls calls)
+    public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Get(string id, Caller caller, HttpContext http, IClusterClient cluster, GrainCalls calls)
     {
         if (!TryParseId(id, out var orderId))
             return InvalidId(id);
         var grain = cluster.GetGrain<IOrderGrain>(orderId);
         var order = await calls.Run(grain.Get, http.RequestAborted);
-        if (order is null)
+        // Someone else's order answers exactly as one that does not exist: ids cannot be probed.
+        if (order is null || !caller.MaySee(order))
             return NotFound(orderId);
         http.Response.Headers.ETag = ETagOf(order.Version);
         return TypedResults.Ok(OrderResponse.From(order));
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> Update(
-        string id, UpdateOrderRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
+        string id, UpdateOrderRequest request, Caller caller, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
         if (request.Items is null && request.DeliveryAddress is null)
             return BadRequest("Nothing to change: give items and/or deliveryAddress.");
+        if (caller.Customer is not { } customer)
+            return Forbidden("Items and the delivery address are changed by the customer who placed the order, not with a staff token.");
         var target = ReadCommandTarget(id, http);
         if (target.Problem is { } problem)
             return problem;
@@ -98,20 +106,24 @@ public static class OrderApi
             CommandIdFor(target.OrderId, target.Key, "update"),
             request.Items is null ? null : [.. request.Items.Select(i => new OrderLine(i.Sku, i.Quantity))],
             request.DeliveryAddress,
-            target.ExpectedVersion);
+            target.ExpectedVersion,
+            customer);
         var grain = cluster.GetGrain<IOrderGrain>(target.OrderId);
         return MapCommand(await calls.Run(ct => grain.Update(command, ct), http.RequestAborted), target.OrderId, http, metrics, "update");
     }
 
     public static async Task<Results<Ok<OrderResponse>, ProblemHttpResult>> ChangeStatus(
-        string id, ChangeStatusRequest request, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
+        string id, ChangeStatusRequest request, Caller caller, HttpContext http, IClusterClient cluster, GrainCalls calls, OrderlyMetrics metrics)
     {
         if (request.Status is not { } status || status == OrderStatus.Placed)
             return BadRequest("status must be one of: packed, shipped, delivered, cancelled.");
+        if (!caller.IsStaff && (caller.Customer is null || status != OrderStatus.Cancelled))
+            return Forbidden("A customer may cancel its own order; packed, shipped and delivered are set with a staff token.");
         var target = ReadCommandTarget(id, http);
         if (target.Problem is { } problem)
             return problem;
-        var command = new ChangeStatus(CommandIdFor(target.OrderId, target.Key, $"status:{status}"), status, target.ExpectedVersion);
+        var command = new ChangeStatus(CommandIdFor(target.OrderId, target.Key, $"status:{status}"), status, target.ExpectedVersion,
+            caller.IsStaff ? null : caller.Customer);
         var grain = cluster.GetGrain<IOrderGrain>(target.OrderId);
         return MapCommand(await calls.Run(ct => grain.ChangeStatus(command, ct), http.RequestAborted), target.OrderId, http, metrics, "status");
     }
@@ -134,8 +146,10 @@ public static class OrderApi
     }
 
     public static async Task<Results<Ok<OrderListResponse>, ProblemHttpResult>> ListByDay(
-        string? date, string? cursor, string? limit, HttpContext http, IClusterClient cluster, GrainCalls calls, TimeProvider time)
+        string? date, string? cursor, string? limit, Caller caller, HttpContext http, IClusterClient cluster, GrainCalls calls, TimeProvider time)
     {
+        if (!caller.IsStaff)
+            return Forbidden("Listing a day's orders needs a staff token.");
         var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
         if (date is not null && !DateOnly.TryParseExact(date, "yyyy-MM-dd", out day))
             return BadRequest("date must be a calendar date, YYYY-MM-DD.");
@@ -193,6 +207,9 @@ public static class OrderApi
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    private static ProblemHttpResult Forbidden(string detail) =>
+        Problem(StatusCodes.Status403Forbidden, "Not allowed", detail);
 
     private static ProblemHttpResult BadRequest(string detail) =>
         Problem(StatusCodes.Status400BadRequest, "Invalid request", detail);

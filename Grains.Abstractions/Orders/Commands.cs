@@ -14,19 +14,24 @@ public sealed record PlaceOrder(
     [property: Id(3)] string DeliveryAddress,
     [property: Id(4)] string? IdempotencyKey);
 
+// Customer, on a command for an existing order: the customer the caller acts as. An order another
+// customer placed answers NotFound, exactly as a missing one. Null is a caller allowed every order (staff).
+
 /// <summary>Change items and/or the delivery address; null leaves a field as it is.</summary>
 [GenerateSerializer, Immutable, Alias("Orderly.UpdateOrder")]
 public sealed record UpdateOrder(
     [property: Id(0)] Guid CommandId,
     [property: Id(1)] ImmutableArray<OrderLine>? Items,
     [property: Id(2)] string? DeliveryAddress,
-    [property: Id(3)] int? ExpectedVersion);
+    [property: Id(3)] int? ExpectedVersion,
+    [property: Id(4)] string? Customer = null);
 
 [GenerateSerializer, Immutable, Alias("Orderly.ChangeStatus")]
 public sealed record ChangeStatus(
     [property: Id(0)] Guid CommandId,
     [property: Id(1)] OrderStatus Status,
-    [property: Id(2)] int? ExpectedVersion);
+    [property: Id(2)] int? ExpectedVersion,
+    [property: Id(3)] string? Customer = null);
 
 public enum PlaceOutcome
 {

@@ -65,7 +65,7 @@ public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<Ord
         if (OrderText.FirstForbiddenField(command) is not null)
             return new CommandResult(CommandOutcome.Rejected, null);
         await order.LoadAsync();
-        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
+        if (Check(command.CommandId, command.ExpectedVersion, command.Customer) is { } early)
             return early;
         if (!OrderRules.IsOpen(Current.Status))
             return new CommandResult(CommandOutcome.NotAllowedInStatus, Current.ToSnapshot());
@@ -80,7 +80,7 @@ public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<Ord
     public async Task<CommandResult> ChangeStatus(ChangeStatus command, CancellationToken cancellationToken = default)
     {
         await order.LoadAsync();
-        if (Check(command.CommandId, command.ExpectedVersion) is { } early)
+        if (Check(command.CommandId, command.ExpectedVersion, command.Customer) is { } early)
             return early;
         if (!OrderRules.CanMove(Current.Status, command.Status))
             return new CommandResult(CommandOutcome.IllegalTransition, Current.ToSnapshot());
@@ -110,10 +110,10 @@ public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<Ord
         };
     }
 
-    /// <summary>The answers that need no change: unknown order, a repeated command, a stale version.</summary>
-    private CommandResult? Check(Guid commandId, int? expectedVersion)
+    /// <summary>The answers that need no change: unknown order (or another customer's), a repeated command, a stale version.</summary>
+    private CommandResult? Check(Guid commandId, int? expectedVersion, string? customer)
     {
-        if (!Current.IsPlaced)
+        if (!Current.IsPlaced || (customer is not null && customer != Current.CustomerId))
             return new CommandResult(CommandOutcome.NotFound, null);
         if (Current.RecentCommands.Any(c => c.CommandId == commandId))
             return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());

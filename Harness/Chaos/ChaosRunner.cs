@@ -217,15 +217,16 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             await cluster.UpAsync(spec, cancellationToken);
             var silos = Enumerable.Range(0, spec.Silos).Select(ClusterLayout.SiloName).ToDictionary(n => n, n => cluster.Started[n].Pid);
             var metrics = new RunMetrics(TimeProvider.System);
+            using var tokens = new BearerTokens(new Uri(ClusterLayout.IssuerUrl));
             var prefix = $"chaos-{DateTime.UtcNow:yyyyMMddHHmmss}";
             if (db is not null)
             {
-                orderly = new FailoverProbe("Orderly", ClusterLayout.FrontEndUrl, prefix + "-fo", "orders");
+                orderly = new FailoverProbe("Orderly", ClusterLayout.FrontEndUrl, prefix + "-fo", "orders", tokens);
                 await orderly.StartAsync(cancellationToken);
                 if (db.Baseline)
                 {
                     await cluster.StartBaselineAsync(BaselineSlot, spec, cancellationToken);
-                    baseline = new FailoverProbe("baseline", ClusterLayout.GatewayUrl(BaselineSlot), prefix + "-bl", BaselineTable);
+                    baseline = new FailoverProbe("baseline", ClusterLayout.GatewayUrl(BaselineSlot), prefix + "-bl", BaselineTable, tokens);
                     await baseline.StartAsync(cancellationToken);
                 }
             }
@@ -237,6 +238,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 FloorSessions = options.Sessions,
                 PeakSessions = options.Sessions,
                 RequestTimeout = TimeSpan.FromSeconds(30),
+                Tokens = tokens,
             }, metrics);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var load = sessions.RunAsync(total, stop.Token);

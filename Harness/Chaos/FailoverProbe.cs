@@ -28,7 +28,7 @@ public sealed record FailoverOutcome(string System, string Fault, long Reads, lo
 /// Idempotency-Key) and change it, over and over; readers read orders placed and read before the
 /// fault, so Orderly holds them in active grains. Nothing is retried by the client.
 /// </summary>
-public sealed class FailoverProbe(string system, Uri target, string customerPrefix, string table) : IAsyncDisposable
+public sealed class FailoverProbe(string system, Uri target, string customerPrefix, string table, BearerTokens tokens) : IAsyncDisposable
 {
     public const int Writers = 3;
     public const int Readers = 3;
@@ -59,13 +59,16 @@ public sealed class FailoverProbe(string system, Uri target, string customerPref
                     Content = JsonContent.Create(new { customerId = customer, items = new[] { new { sku = "SKU-1", quantity = 1 } }, deliveryAddress = "1 Warm St" }),
                 };
                 place.Headers.Add("Idempotency-Key", $"{customer}-{n}");
+                place.Headers.Authorization = await tokens.HeaderAsync(customer, cancellationToken);
                 using var placed = await http.SendAsync(place, cancellationToken);
                 if (!placed.IsSuccessStatusCode)
                     continue;
                 using var doc = JsonDocument.Parse(await placed.Content.ReadAsStringAsync(cancellationToken));
                 var id = doc.RootElement.GetProperty("id").GetGuid();
                 // Read once, so Orleans holds the order in an active grain before the fault.
-                using var read = await http.GetAsync($"/orders/{id}", cancellationToken);
+                using var readRequest = new HttpRequestMessage(HttpMethod.Get, $"/orders/{id}");
+                readRequest.Headers.Authorization = place.Headers.Authorization;
+                using var read = await http.SendAsync(readRequest, cancellationToken);
                 if (read.IsSuccessStatusCode)
                     _warm.Add(id);
             }
@@ -146,6 +149,7 @@ public sealed class FailoverProbe(string system, Uri target, string customerPref
         ThinkMax = TimeSpan.FromMilliseconds(60),
         RequestTimeout = TimeSpan.FromSeconds(30),
         Script = script,
+        Tokens = tokens,
     };
 
     private static async Task Write(Session s, CancellationToken stop)
@@ -163,7 +167,8 @@ public sealed class FailoverProbe(string system, Uri target, string customerPref
     {
         while (!stop.IsCancellationRequested)
         {
-            await s.SendAsync(HttpMethod.Get, $"/orders/{_warm[s.Random.Next(_warm.Count)]}");
+            // The warm orders are one customer's; readers read them as staff, who may read any order.
+            await s.SendAsync(HttpMethod.Get, $"/orders/{_warm[s.Random.Next(_warm.Count)]}", asStaff: true);
             if (!await s.ThinkAsync(stop))
                 break;
         }

@@ -3,7 +3,7 @@ namespace Orderly.Harness.Cluster;
 /// <summary>
 /// The local cluster's names, ports and files, as docs/architecture.md fixes them (each shifted by ORDERLY_PORT_OFFSET): gateway i on 5100+i
 /// (public) and 5300+i (management), silo i on 5200+i (management), 11111+i (silo) and 30000+i
-/// (Orleans gateway), HAProxy on 8080/8404,
+/// (Orleans gateway), HAProxy on 8080/8404, the token issuer on 5090,
 /// pid files in .orderly/run and logs in .orderly/logs.
 /// </summary>
 public sealed record ClusterLayout(string Root, string Configuration = "Release")
@@ -18,6 +18,10 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
 
     public static int HaproxyPort => 8080 + PortOffset;
     public static int HaproxyStatsPort => 8404 + PortOffset;
+    /// <summary>The local token issuer (Identity/LocalIssuer.cs) the gateways take their keys from.</summary>
+    public static int IssuerPort => 5090 + PortOffset;
+    public static string IssuerUrl => $"http://127.0.0.1:{IssuerPort}";
+    public const string IssuerName = "issuer";
     public const int MaxReplicas = 16;
 
     public static ClusterLayout FromEnvironment()
@@ -52,6 +56,7 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     public string LogFile(string name) => Path.Combine(LogDir, name + ".log");
 
     public string SiloDll => Path.Combine(Root, "Silo", "bin", Configuration, "net10.0", "Orderly.Silo.dll");
+    public string HarnessDll => Path.Combine(Root, "Harness", "bin", Configuration, "net10.0", "Orderly.Harness.dll");
     public string GatewayDll => Path.Combine(Root, "Gateway", "bin", Configuration, "net10.0", "Orderly.Gateway.dll");
     /// <summary>The bench's stateless baseline server (bench/Baseline), not part of the product.</summary>
     public string BaselineDll => Path.Combine(Root, "bench", "Baseline", "bin", Configuration, "net10.0", "Orderly.Baseline.dll");

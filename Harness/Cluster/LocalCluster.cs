@@ -64,6 +64,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         output.WriteLine("applying schema");
         await MigrateAsync(spec, cancellationToken);
 
+        output.WriteLine("starting the token issuer");
+        await StartIssuerAsync(cancellationToken);
         output.WriteLine($"starting {spec.Silos} silo(s)");
         await Task.WhenAll(Enumerable.Range(0, spec.Silos).Select(i => StartSiloAsync(i, spec, cancellationToken)));
         output.WriteLine($"starting {spec.Gateways} gateway(s)");
@@ -100,6 +102,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
                 $"--Gateway:Port={ClusterLayout.GatewayPort(i)}",
                 $"--Gateway:ManagementPort={ClusterLayout.GatewayManagementPort(i)}",
                 $"--Gateway:LoadBalancerIdleTimeoutSeconds={HaproxyConfig.IdleTimeoutSeconds}",
+                $"--Auth:Authority={ClusterLayout.IssuerUrl}",
                 .. spec.GatewayDrainSeconds is { } drain ? [$"--Shutdown:DrainSeconds={drain}"] : Array.Empty<string>(),
                 .. spec.GatewaySettings,
             ], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
@@ -125,6 +128,14 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         return process;
     }
 
+    /// <summary>The local OpenID Connect issuer (Identity/LocalIssuer.cs), a process of its own like HAProxy.</summary>
+    public async Task StartIssuerAsync(CancellationToken cancellationToken)
+    {
+        var process = Started[ClusterLayout.IssuerName] = ManagedProcess.Start(layout, ClusterLayout.IssuerName, "dotnet",
+            [layout.HarnessDll, "issuer", "--port", ClusterLayout.IssuerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await WaitReadyAsync(process, new Uri($"{ClusterLayout.IssuerUrl}/health/ready"), cancellationToken);
+    }
+
     public async Task StartHaproxyAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
         await File.WriteAllTextAsync(layout.HaproxyConfig, HaproxyConfig.Render(layout, spec), cancellationToken);
@@ -148,7 +159,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public async Task DownAsync()
     {
         var all = Running().ToList();
-        static int Order(string name) => name == "haproxy" ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1 : 2;
+        static int Order(string name) => name == "haproxy" ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1
+            : name == ClusterLayout.IssuerName ? 3 : 2;
         foreach (var group in all.GroupBy(p => Order(p.Name)).OrderBy(g => g.Key))
         {
             await Task.WhenAll(group.Select(async p =>
@@ -222,6 +234,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     {
         if (name == "haproxy")
             return new Uri(ClusterLayout.FrontEndUrl, "/health/ready");
+        if (name == ClusterLayout.IssuerName)
+            return new Uri($"{ClusterLayout.IssuerUrl}/health/ready");
         var dash = name.LastIndexOf('-');
         if (dash < 0 || !int.TryParse(name.AsSpan(dash + 1), out var i))
             return null;
@@ -267,6 +281,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         {
             (ClusterLayout.HaproxyPort, "haproxy"),
             (ClusterLayout.HaproxyStatsPort, "haproxy stats"),
+            (ClusterLayout.IssuerPort, ClusterLayout.IssuerName),
         };
         for (var i = 0; i < spec.Silos; i++)
         {

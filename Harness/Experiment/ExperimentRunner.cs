@@ -87,6 +87,7 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
             await cluster.UpAsync(spec, cancellationToken);
             var metrics = new RunMetrics(TimeProvider.System);
             var prefix = $"exp-{runId}-{profile}";
+            using var tokens = new BearerTokens(new Uri(ClusterLayout.IssuerUrl));
             var load = new LoadOptions
             {
                 Target = ClusterLayout.FrontEndUrl,
@@ -98,6 +99,7 @@ public sealed partial class ExperimentRunner(ClusterLayout layout, TextWriter ou
                 ThinkMin = options.ThinkMin,
                 ThinkMax = options.ThinkMax,
                 Period = options.Period,
+                Tokens = tokens,
             };
             var duration = TimeSpan.FromSeconds(schedule.DurationSeconds);
             output.WriteLine($"── {profile}: {schedule.Events.Count} events ({string.Join(", ", schedule.Events.GroupBy(e => e.Kind).Select(g => $"{g.Count()} {g.Key.Name()}"))}) over {duration.TotalSeconds:0}s, {load.FloorSessions}–{load.PeakSessions} sessions, clients {options.Clients}");

@@ -17,6 +17,8 @@ public sealed record KubernetesOptions
     public int MinReplicas { get; init; } = 2;
     public int MaxReplicas { get; init; } = 6;
     public int Seed { get; init; } = 7;
+    /// <summary>Where sessions get their bearer tokens (an issuer with the local issuer's POST /token).</summary>
+    public required Uri TokenIssuer { get; init; }
 }
 
 /// <summary>
@@ -41,6 +43,7 @@ public sealed class KubernetesExperiment(IKubernetes client, TextWriter output)
             await p.RememberAsync(cancellationToken);
             grace[p.Name] = await p.GraceSecondsAsync(cancellationToken);
         }
+        using var tokens = new BearerTokens(o.TokenIssuer);
         var load = new LoadOptions
         {
             Target = o.Target,
@@ -49,6 +52,7 @@ public sealed class KubernetesExperiment(IKubernetes client, TextWriter output)
             FloorSessions = Math.Max(1, o.Sessions / 4),
             Period = o.Period,
             Seed = o.Seed,
+            Tokens = tokens,
         };
         await using var sessions = new SessionLoad(load, metrics);
         var loadTask = sessions.RunAsync(o.Duration, cancellationToken);
@@ -86,7 +90,7 @@ public sealed class KubernetesExperiment(IKubernetes client, TextWriter output)
         }
 
         output.WriteLine($"verifying {sessions.Acknowledged.Count} acknowledged orders through {o.Target}");
-        var verification = await HttpVerifier.VerifyAsync(o.Target, [.. sessions.Acknowledged.Values], cancellationToken);
+        var verification = await HttpVerifier.VerifyAsync(o.Target, [.. sessions.Acknowledged.Values], tokens, cancellationToken);
         var timeline = Results.Timeline(metrics, (int)Math.Ceiling(o.Duration.TotalSeconds));
         var summary = Results.Summarize(o.Profile, o.Sessions, o.Duration.TotalSeconds, timeline, metrics, windows,
             sessions.Acknowledged.Count, verification, PodTimings.For(o.Profile));

@@ -54,6 +54,11 @@ public sealed record LoadOptions
     public int Seed { get; init; } = 42;
     /// <summary>The connection mode of session i; every session keeps its connections alive unless told otherwise.</summary>
     public Func<int, ConnectionMode> Connections { get; init; } = _ => ConnectionMode.KeepAlive;
+    /// <summary>
+    /// Where sessions get bearer tokens: each session acts as its customer, and as staff for what only
+    /// staff may do (<see cref="Session.SendAsync"/>). Null sends none (the bench's stateless baseline).
+    /// </summary>
+    public BearerTokens? Tokens { get; init; }
     /// <summary>What every session does; by default an order's journey (<see cref="Scripts.OrderJourney"/>).</summary>
     public SessionScript Script { get; init; } = Scripts.OrderJourney;
 
@@ -175,7 +180,7 @@ public sealed class SessionLoad : IAsyncDisposable
     }
 
     /// <summary>One request, timed and classified. Returns the order id when <paramref name="track"/> and the answer carried one.</summary>
-    internal async Task<Guid?> SendAsync(Session session, HttpRequestMessage request, string? idempotencyKey, bool track)
+    internal async Task<Guid?> SendAsync(Session session, HttpRequestMessage request, string? idempotencyKey, bool track, bool asStaff)
     {
         var startedAt = _metrics.Elapsed;
         var started = TimeProvider.System.GetTimestamp();
@@ -185,6 +190,8 @@ public sealed class SessionLoad : IAsyncDisposable
             request.Headers.ConnectionClose = true;
         try
         {
+            if (_options.Tokens is { } tokens && request.Headers.Authorization is null)
+                request.Headers.Authorization = await tokens.HeaderAsync(asStaff ? null : session.Customer);
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, CancellationToken.None);
             var took = TimeProvider.System.GetElapsedTime(started);
             var status = (int)response.StatusCode;
@@ -279,20 +286,23 @@ public sealed class Session
     public string ConnectionName { get; }
     public Random Random { get; }
 
-    /// <summary>Sends a request as this user; records the answer; remembers the order it acknowledged.</summary>
-    public Task<Guid?> SendAsync(HttpMethod method, string path, object? body = null, string? idempotencyKey = null)
+    /// <summary>
+    /// Sends a request as this user (its customer's token, or with <paramref name="asStaff"/> a staff
+    /// token: packing an order, listing a day); records the answer; remembers the order it acknowledged.
+    /// </summary>
+    public Task<Guid?> SendAsync(HttpMethod method, string path, object? body = null, string? idempotencyKey = null, bool asStaff = false)
     {
         var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        return SendAndDisposeAsync(request, idempotencyKey, track: true);
+        return SendAndDisposeAsync(request, idempotencyKey, track: true, asStaff);
     }
 
     /// <summary>Sends a prepared request, recording only its timing and outcome (no order is tracked).</summary>
-    public Task SendUntrackedAsync(HttpRequestMessage request) => SendAndDisposeAsync(request, null, track: false);
+    public Task SendUntrackedAsync(HttpRequestMessage request, bool asStaff = false) => SendAndDisposeAsync(request, null, track: false, asStaff);
 
-    private async Task<Guid?> SendAndDisposeAsync(HttpRequestMessage request, string? idempotencyKey, bool track)
+    private async Task<Guid?> SendAndDisposeAsync(HttpRequestMessage request, string? idempotencyKey, bool track, bool asStaff)
     {
         using (request)
-            return await _load.SendAsync(this, request, idempotencyKey, track);
+            return await _load.SendAsync(this, request, idempotencyKey, track, asStaff);
     }
 
     /// <summary>Waits a think time; false when the session was stopped meanwhile.</summary>
@@ -341,9 +351,10 @@ public static class Scripts
             await s.SendAsync(HttpMethod.Patch, $"/orders/{id}", new { deliveryAddress = $"{s.Random.Next(1, 999)} High St" });
             if (!await s.ThinkAsync(stop))
                 break;
-            await s.SendAsync(HttpMethod.Post, $"/orders/{id}/status", new { status = "packed" });
+            // The warehouse packs it, and now and then looks at the day's orders: staff's part.
+            await s.SendAsync(HttpMethod.Post, $"/orders/{id}/status", new { status = "packed" }, asStaff: true);
             if (n % 5 == 4)
-                await s.SendAsync(HttpMethod.Get, $"/orders?date={DateTime.UtcNow:yyyy-MM-dd}&limit=20");
+                await s.SendAsync(HttpMethod.Get, $"/orders?date={DateTime.UtcNow:yyyy-MM-dd}&limit=20", asStaff: true);
             if (!await s.ThinkAsync(stop))
                 break;
         }

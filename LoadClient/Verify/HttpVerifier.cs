@@ -12,14 +12,17 @@ namespace Orderly.LoadClient.Verify;
 /// </summary>
 public static class HttpVerifier
 {
-    public static async Task<Verification> VerifyAsync(Uri target, IReadOnlyCollection<AcknowledgedOrder> acknowledged, CancellationToken cancellationToken = default)
+    /// <remarks>Each order is read as the customer who placed it would read it.</remarks>
+    public static async Task<Verification> VerifyAsync(Uri target, IReadOnlyCollection<AcknowledgedOrder> acknowledged, BearerTokens tokens, CancellationToken cancellationToken = default)
     {
         using var http = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
         var problems = new ConcurrentBag<string>();
         var lost = new ConcurrentBag<Guid>();
         await Parallel.ForEachAsync(acknowledged, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (order, ct) =>
         {
-            using var response = await http.GetAsync($"/orders/{order.Id}", ct);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/orders/{order.Id}");
+            request.Headers.Authorization = await tokens.HeaderAsync(order.CustomerId, ct);
+            using var response = await http.SendAsync(request, ct);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
                 lost.Add(order.Id);

@@ -1,9 +1,11 @@
+using System.Net.Http.Headers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Orderly.Harness.Cluster;
+using Orderly.LoadClient.Load;
 using Orderly.Harness.Emulation;
 using Orderly.Harness.Experiment;
 using Orderly.LoadClient.Reporting;
@@ -70,6 +72,8 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         }
 
         var systems = new List<SystemResult>();
+        // Orderly's requests carry bearer tokens from the cluster's issuer; the baseline takes none.
+        using var tokens = new BearerTokens(new Uri(ClusterLayout.IssuerUrl));
         if (options.Systems.Contains("baseline"))
         {
             output.WriteLine(Step("baseline: stateless ASP.NET Core + Npgsql, one process behind HAProxy"));
@@ -77,7 +81,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             {
                 await cluster.StartBaselineAsync(0, one, cancellationToken);
                 await cluster.StartHaproxyAsync(one, cancellationToken);
-            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, cancellationToken)));
+            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, null, cancellationToken)));
         }
 
         SiloShutdown? shutdown = null;
@@ -86,10 +90,10 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
             {
-                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, probe, runId, cancellationToken);
+                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, probe, runId, tokens, cancellationToken);
                 // With a second silo the stop is timed there instead, where orders have somewhere to go.
                 if (options.Activations > 0 && !options.Systems.Contains("orderly-2"))
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: null, cancellationToken);
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: null, tokens, cancellationToken);
                 return result;
             }));
         }
@@ -100,9 +104,9 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             var two = one with { Silos = 2 };
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken), async () =>
             {
-                var result = await MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, cancellationToken);
+                var result = await MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, tokens, cancellationToken);
                 if (options.Activations > 0)
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: 1, cancellationToken);
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: 1, tokens, cancellationToken);
                 return result;
             }));
         }
@@ -165,23 +169,30 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     }
 
     /// <summary>The operations, one after another, against whatever listens behind HAProxy.</summary>
-    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId, CancellationToken cancellationToken)
+    /// <param name="tokens">Where Orderly's callers get their tokens; null for a system that takes none.</param>
+    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId,
+        BearerTokens? tokens, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
         var prefix = $"bench-{runId}-{name}";
+        // Each caller w places as customer prefix-w and updates its own order as prefix-own-w; the
+        // hot order is prefix-own-0's, and the day's list is staff's. One token each, fetched up front.
+        var creators = await HeadersAsync(tokens, Enumerable.Range(0, options.Concurrency).Select(w => $"{prefix}-{w}"), cancellationToken);
+        var owners = await HeadersAsync(tokens, Enumerable.Range(0, options.Concurrency).Select(w => $"{prefix}-own-{w}"), cancellationToken);
+        var staff = tokens is null ? null : await tokens.HeaderAsync(null, cancellationToken);
         // One open order per caller to update, and one hot order everybody reads.
         var own = new string[options.Concurrency];
         for (var w = 0; w < own.Length; w++)
-            own[w] = await PlaceAsync(http, $"{prefix}-own-{w}", cancellationToken);
+            own[w] = await PlaceAsync(http, $"{prefix}-own-{w}", owners[w], cancellationToken);
         var hot = own[0];
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
         var plan = new (string Operation, Func<int, long, HttpRequestMessage> Request)[]
         {
-            (Operations.Create, (w, _) => Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", $"{prefix}-{w}", StringComparison.Ordinal))),
-            (Operations.ReadHot, (_, _) => new HttpRequestMessage(HttpMethod.Get, $"/orders/{hot}")),
-            (Operations.Update, (w, n) => Json(HttpMethod.Patch, $"/orders/{own[w]}", $$"""{"deliveryAddress":"{{n % 997 + 1}} High St"}""")),
-            (Operations.DayList, (_, _) => new HttpRequestMessage(HttpMethod.Get, $"/orders?date={today}&limit=20")),
+            (Operations.Create, (w, _) => As(creators[w], Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", $"{prefix}-{w}", StringComparison.Ordinal)))),
+            (Operations.ReadHot, (_, _) => As(owners[0], new HttpRequestMessage(HttpMethod.Get, $"/orders/{hot}"))),
+            (Operations.Update, (w, n) => As(owners[w], Json(HttpMethod.Patch, $"/orders/{own[w]}", $$"""{"deliveryAddress":"{{n % 997 + 1}} High St"}"""))),
+            (Operations.DayList, (_, _) => As(staff, new HttpRequestMessage(HttpMethod.Get, $"/orders?date={today}&limit=20"))),
             (Operations.NoOp, (_, _) => new HttpRequestMessage(HttpMethod.Get, "/health/live")),
         };
         // A freshly started .NET process spends its first seconds under load compiling hot methods
@@ -211,9 +222,12 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     /// SIGTERM and times the graceful stop until the process has exited. With a <paramref name="survivor"/>
     /// silo, counts the orders that arrived there warm (its orderly_orders_arrived_warm_total).
     /// </summary>
-    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, int? survivor, CancellationToken cancellationToken)
+    private async Task<SiloShutdown> TimeSiloShutdownAsync(LocalCluster cluster, BenchOptions options, string runId, int? survivor,
+        BearerTokens tokens, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
+        var filler = $"bench-{runId}-fill";
+        var fillerToken = await tokens.HeaderAsync(filler, cancellationToken);
         var metricsUrl = new Uri(ClusterLayout.SiloManagementUrl(0), "/metrics");
         Uri? survivorMetrics = survivor is { } s ? new Uri(ClusterLayout.SiloManagementUrl(s), "/metrics") : null;
         var activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
@@ -223,7 +237,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             // With two silos about half of each batch lands on silo-0.
             var batch = (int)Math.Clamp(options.Activations - activations, 200, 1000);
             await Parallel.ForEachAsync(Enumerable.Range(placed, batch), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken },
-                async (i, ct) => await PlaceAsync(http, $"bench-{runId}-fill-{i}", ct));
+                async (_, ct) => await PlaceAsync(http, filler, fillerToken, ct));
             placed += batch;
             activations = await ActivationsAsync(http, metricsUrl, cancellationToken);
             output.WriteLine($"    filling silo-0: {activations:N0} / {options.Activations:N0} activations");
@@ -264,9 +278,9 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     [GeneratedRegex(@"^orleans_catalog_activations\S*(?:\{[^}]*\})?\s+([0-9.eE+]+)", RegexOptions.Multiline)]
     private static partial Regex ActivationGauge();
 
-    private static async Task<string> PlaceAsync(HttpClient http, string customer, CancellationToken cancellationToken)
+    private static async Task<string> PlaceAsync(HttpClient http, string customer, AuthenticationHeaderValue? token, CancellationToken cancellationToken)
     {
-        using var request = Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", customer, StringComparison.Ordinal));
+        using var request = As(token, Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", customer, StringComparison.Ordinal)));
         using var response = await http.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
             throw new ClusterException($"placing a bench order failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
@@ -276,6 +290,20 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 
     private static string Work(DatabaseWork? work) => work is null ? "" :
         string.Create(CultureInfo.InvariantCulture, $"WAL {work.WalBytes:N0} B ({work.WalScope})   rows {work.RowsWritten:0.##}   write xacts {work.WriteTransactions?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a"}   statements {work.Statements?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a"}   scans {work.TableScans:0.##} per request");
+
+    private static HttpRequestMessage As(AuthenticationHeaderValue? token, HttpRequestMessage request)
+    {
+        request.Headers.Authorization = token;
+        return request;
+    }
+
+    private static async Task<AuthenticationHeaderValue?[]> HeadersAsync(BearerTokens? tokens, IEnumerable<string> customers, CancellationToken cancellationToken)
+    {
+        var headers = new List<AuthenticationHeaderValue?>();
+        foreach (var customer in customers)
+            headers.Add(tokens is null ? null : await tokens.HeaderAsync(customer, cancellationToken));
+        return [.. headers];
+    }
 
     private static HttpRequestMessage Json(HttpMethod method, string path, string body) =>
         new(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };

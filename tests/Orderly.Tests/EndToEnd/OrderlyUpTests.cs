@@ -42,7 +42,7 @@ public sealed class OrderlyUpTests : IAsyncLifetime
         foreach (var name in new[] { "silo-0", "silo-1", "gateway-0", "gateway-1", "haproxy" })
             Assert.Matches($@"{name}\s+pid \d+.*ready", status.Output);
 
-        using var http = new HttpClient { BaseAddress = ClusterLayout.FrontEndUrl };
+        using var http = Processes.Client(ClusterLayout.FrontEndUrl);
         var placed = new Dictionary<Guid, int>();
         for (var i = 0; i < 20; i++)
         {

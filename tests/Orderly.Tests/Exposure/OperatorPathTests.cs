@@ -49,7 +49,7 @@ public sealed class OperatorPathTests(GatewayFixture fixture)
         {
             // HAProxy routes once its health check has seen the gateway ready: the API answers through it.
             await Eventually.Until(() => StatusAsync(frontEnd, "/health/ready"), s => s == 200, TimeSpan.FromSeconds(30), "HAProxy routing to the gateway");
-            Assert.Equal(200, await StatusAsync(frontEnd, "/orders?limit=1"));
+            Assert.Equal(200, (await GetAsync(frontEnd, "/orders?limit=1", authorization: $"Bearer {fixture.Issuer.Mint("staff", staff: true)}")).Status);
 
             var leaks = new List<string>();
             foreach (var path in Spellings)
@@ -116,7 +116,7 @@ public sealed class OperatorPathTests(GatewayFixture fixture)
     private static async Task<int> StatusAsync(int port, string path) => (await GetAsync(port, path)).Status;
 
     /// <summary>One HTTP/1.1 request with the path exactly as given; the status code and body.</summary>
-    private static async Task<(int Status, string Body)> GetAsync(int port, string path, string host = "orderly.test")
+    private static async Task<(int Status, string Body)> GetAsync(int port, string path, string host = "orderly.test", string? authorization = null)
     {
         try
         {
@@ -124,7 +124,7 @@ public sealed class OperatorPathTests(GatewayFixture fixture)
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
             await using var stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"), timeout.Token);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {host}\r\n{(authorization is null ? "" : $"Authorization: {authorization}\r\n")}Connection: close\r\n\r\n"), timeout.Token);
             using var reader = new StreamReader(stream, Encoding.UTF8);
             var response = await reader.ReadToEndAsync(timeout.Token);
             var statusLine = response.AsSpan(0, response.IndexOf('\r', StringComparison.Ordinal)).ToString();

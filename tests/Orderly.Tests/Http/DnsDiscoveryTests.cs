@@ -20,10 +20,11 @@ public sealed class DnsDiscoveryTests(GatewayFixture fixture)
             Processes.GatewayDll, $"--Gateway:Port={port}", $"--Gateway:ManagementPort={FreePorts.Next()}",
             "--Cluster:SiloGatewayDns=localhost", $"--Cluster:SiloGatewayPort={fixture.SiloGatewayPort}",
             $"--Orleans:ClusterId={fixture.ClusterId}", $"--Orleans:ServiceId={fixture.ClusterId}",
+            $"--Auth:Authority={fixture.Issuer.Url}",
         ], new Dictionary<string, string> { ["ConnectionStrings__Orderly"] = "", ["ORDERLY_DB"] = "" });
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            using var http = OwnerTokens.From(fixture.Issuer).Client(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromSeconds(10));
             await Eventually.Until(async () =>
             {
                 try { return (await http.GetAsync("/health/ready")).StatusCode; }

@@ -107,11 +107,12 @@ public sealed class HostileInputCostTests(GatewayFixture fixture, ITestOutputHel
             web.UseSetting("ConnectionStrings:Orderly", fixture.ConnectionString);
             web.UseSetting("Orleans:ClusterId", fixture.ClusterId);
             web.UseSetting("Orleans:ServiceId", fixture.ClusterId);
+            web.UseSetting("Auth:Authority", fixture.Issuer.Url);
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(logs));
         });
         factory.UseKestrel();
         factory.StartServer();
-        return new Gateway(factory, factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri($"http://127.0.0.1:{port}") }));
+        return new Gateway(factory, OwnerTokens.From(fixture.Issuer).Client(new Uri($"http://127.0.0.1:{port}")));
     }
 
     private sealed record Gateway(WebApplicationFactory<GatewayEntry> Factory, HttpClient Client) : IAsyncDisposable

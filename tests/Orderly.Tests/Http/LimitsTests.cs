@@ -44,7 +44,8 @@ public sealed class LimitsTests(GatewayFixture fixture)
         var address = fixture.CreateClient().BaseAddress!;
         await socket.ConnectAsync(address.Host, address.Port);
         // Two pipelined requests: HTTP/1.1 answers them one after the other, never interleaved.
-        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /orders/not-a-uuid HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        var token = fixture.Issuer.Mint("staff", staff: true);
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /orders/not-a-uuid HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"));
         var text = new StringBuilder();
         var buffer = new byte[8192];
         int read;

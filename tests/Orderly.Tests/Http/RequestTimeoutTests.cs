@@ -18,7 +18,7 @@ public sealed class RequestTimeoutTests
             // Let the grain call itself wait far longer, so only the request timeout can end it.
             "--GrainCalls:BudgetSeconds=60", "--GrainCalls:AttemptTimeoutSeconds=60", "--Cluster:CallTimeoutSeconds=60",
         ]);
-        using var http = new HttpClient { BaseAddress = ClusterLayout.GatewayUrl(0), Timeout = TimeSpan.FromSeconds(30) };
+        using var http = Processes.Client(ClusterLayout.GatewayUrl(0), TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/orders/{Guid.NewGuid()}")).StatusCode);
 
         cluster["silo-0"].Signal(UnixSignal.Stop);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
+using Orderly.Harness.Identity;
 
 namespace Orderly.Tests.Infrastructure;
 
@@ -30,14 +31,18 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>The gateway's public port (the API and health; what a load balancer sends to).</summary>
     public int Port => _port;
 
-    public HttpClient CreateClient() => Factory.CreateClient(new WebApplicationFactoryClientOptions
-    {
-        AllowAutoRedirect = false,
-        BaseAddress = new Uri($"http://127.0.0.1:{_port}"),
-    });
+    /// <summary>The issuer whose tokens the gateway accepts (Auth:Authority).</summary>
+    public LocalIssuer Issuer { get; private set; } = null!;
+
+    /// <summary>A client whose requests carry the token their real caller would hold (<see cref="OwnerTokens"/>).</summary>
+    public HttpClient CreateClient() => OwnerTokens.From(Issuer).Client(new Uri($"http://127.0.0.1:{_port}"));
+
+    /// <summary>A client that sends no token of its own: the authorization tests set theirs.</summary>
+    public HttpClient CreateAnonymousClient() => new() { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
 
     public async Task InitializeAsync()
     {
+        Issuer = await TestIssuer.GetAsync();
         ConnectionString = await TestDatabase.CreateSchemaAsync("http");
         Db = NpgsqlDataSource.Create(ConnectionString);
         _silo = Orderly.Silo.Hosting.SiloApp.Create(
@@ -60,6 +65,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             web.UseSetting("ConnectionStrings:Orderly", ConnectionString);
             web.UseSetting("Orleans:ClusterId", ClusterId);
             web.UseSetting("Orleans:ServiceId", ClusterId);
+            web.UseSetting("Auth:Authority", Issuer.Url);
         });
         // Real Kestrel on a free port, not the in-memory TestServer: body and header limits are Kestrel's.
         Factory.UseKestrel();

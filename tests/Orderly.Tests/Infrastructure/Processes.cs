@@ -14,6 +14,12 @@ public static class Processes
     /// <summary>The checkout's layout, pointing at the binaries of this build configuration.</summary>
     public static ClusterLayout Layout { get; } = TestDatabase.Layout with { Configuration = Configuration };
 
+    /// <summary>Tokens from the local cluster's issuer process (started with the cluster).</summary>
+    public static Orderly.LoadClient.Load.BearerTokens Tokens { get; } = new(new Uri(ClusterLayout.IssuerUrl));
+
+    /// <summary>A client of the local cluster whose requests carry the token their real caller would hold.</summary>
+    public static HttpClient Client(Uri baseAddress, TimeSpan? timeout = null) => OwnerTokens.From(Tokens).Client(baseAddress, timeout);
+
     public static string SiloDll => Layout.SiloDll;
     public static string GatewayDll => Layout.GatewayDll;
     public static string LoadClientDll => Path.Combine(Layout.Root, "LoadClient", "bin", Configuration, "net10.0", "Orderly.LoadClient.dll");

@@ -31,11 +31,12 @@ public sealed class KubernetesModeTests(GatewayFixture fixture)
         var created = await http.PostAsJsonAsync("/orders", new { customerId = "c-verify", items = new[] { new { sku = "S", quantity = 1 } }, deliveryAddress = "x" });
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
 
-        var good = await HttpVerifier.VerifyAsync(http.BaseAddress!, [new AcknowledgedOrder(id, "c-verify", "", 1)]);
+        using var tokens = new BearerTokens(new Uri(fixture.Issuer.Url));
+        var good = await HttpVerifier.VerifyAsync(http.BaseAddress!, [new AcknowledgedOrder(id, "c-verify", "", 1)], tokens);
         Assert.Equal(0, good.Lost);
 
         var bad = await HttpVerifier.VerifyAsync(http.BaseAddress!,
-            [new AcknowledgedOrder(id, "c-verify", "", 5), new AcknowledgedOrder(Guid.NewGuid(), "c-verify", "", 1)]);
+            [new AcknowledgedOrder(id, "c-verify", "", 5), new AcknowledgedOrder(Guid.NewGuid(), "c-verify", "", 1)], tokens);
         Assert.Equal(2, bad.Lost);
         Assert.Equal(-1, bad.Duplicated); // not observable through the API, and said so
     }

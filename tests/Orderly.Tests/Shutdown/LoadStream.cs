@@ -1,5 +1,6 @@
 using Orderly.Harness.Cluster;
 using Orderly.LoadClient.Load;
+using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Shutdown;
 
@@ -28,6 +29,7 @@ public sealed class LoadStream : IAsyncDisposable
             PeakSessions = sessions,
             ThinkMin = TimeSpan.Zero,
             ThinkMax = TimeSpan.Zero,
+            Tokens = Processes.Tokens,
         }, new RunMetrics(TimeProvider.System));
         _running = Task.Run(() => _load.RunAsync(TimeSpan.MaxValue, _stop.Token));
     }

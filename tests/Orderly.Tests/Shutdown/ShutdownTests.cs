@@ -28,7 +28,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         gateway.Signal(UnixSignal.Term);
 
         // During the drain: not ready, still live, still serving, and telling keep-alive clients to go.
-        using (var direct = new HttpClient { BaseAddress = ClusterLayout.GatewayUrl(0) })
+        using (var direct = Processes.Client(ClusterLayout.GatewayUrl(0)))
         {
             await Infrastructure.Eventually.Until(async () => (await direct.GetAsync("/health/ready")).StatusCode,
                 s => s == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(2), "readiness flip");
@@ -91,7 +91,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
             "silo: exit 0");
 
         // Orders that lived anywhere, the departed silo included, are still readable and writable.
-        using var http = new HttpClient { BaseAddress = ClusterLayout.FrontEndUrl };
+        using var http = Processes.Client(ClusterLayout.FrontEndUrl);
         foreach (var id in load.Acknowledged.Select(a => a.Id).Take(60))
         {
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/orders/{id}")).StatusCode);

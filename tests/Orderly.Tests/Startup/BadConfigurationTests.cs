@@ -12,6 +12,8 @@ public sealed class BadConfigurationTests
         ["ConnectionStrings__Orderly"] = connectionString,
         ["ORDERLY_DB"] = null,
         ["Database__StartupTimeoutSeconds"] = "2",
+        // A well-formed issuer, so these tests reach what they are about (nothing fetches it before a request).
+        ["Auth__Authority"] = "http://127.0.0.1:9",
     };
 
     private static void AssertFailedClearly(ProcessResult result, string who, string expected)
@@ -45,6 +47,19 @@ public sealed class BadConfigurationTests
             Env("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z"), TimeSpan.FromSeconds(60));
         AssertFailedClearly(result, "gateway", "cannot reach the database at 127.0.0.1:1/z");
         Assert.DoesNotContain("Password=y", result.Error + result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "Auth:Authority is required")]
+    [InlineData("http://issuer.example.com", "must use https (plain http only on a loopback address)")]
+    [InlineData("not a url", "is not an absolute http(s) URL")]
+    public async Task A_gateway_without_a_usable_token_issuer_does_not_start(string? authority, string expected)
+    {
+        // Silos found by DNS: no database, so the issuer setting is the only thing wrong.
+        var env = new Dictionary<string, string?> { ["ConnectionStrings__Orderly"] = "", ["ORDERLY_DB"] = null, ["Auth__Authority"] = authority };
+        var result = await Processes.RunAsync("dotnet",
+            [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Cluster:SiloGatewayDns=localhost"], env, TimeSpan.FromSeconds(60));
+        AssertFailedClearly(result, "gateway", expected);
     }
 
     [Fact]
