@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Microsoft.Extensions.Options;
+using Orderly.Gateway.Auth;
 using Orderly.Gateway.Errors;
 
 namespace Orderly.Gateway.OpenApi;
@@ -31,7 +33,7 @@ public static class ApiDocument
                         Description = "`Bearer`; with `error=\"invalid_token\"` and an `error_description` when a token was sent but refused (RFC 6750).",
                         Required = true,
                         Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-                        Example = "Bearer error=\"invalid_token\"",
+                        Example = "Bearer",
                     });
                 if (status == "503")
                     SetHeader(concrete, "Retry-After", new OpenApiHeader
@@ -44,8 +46,9 @@ public static class ApiDocument
             }
             return Task.CompletedTask;
         });
-        options.AddDocumentTransformer((document, _, _) =>
+        options.AddDocumentTransformer((document, context, _) =>
         {
+            var staffScope = context.ApplicationServices.GetRequiredService<IOptions<AuthOptions>>().Value.StaffScope;
             document.Info = new OpenApiInfo
             {
                 Title = Title,
@@ -74,9 +77,10 @@ public static class ApiDocument
                 Type = SecuritySchemeType.Http,
                 Scheme = "bearer",
                 BearerFormat = "JWT",
-                Description = """
-                    A JWT in `Authorization: Bearer …`. A customer's token has the customer id as its subject (`sub`);
-                    a staff token carries the scope `orders:staff`. Each operation says which of them it accepts.
+                Description = $"""
+                    A JWT in `Authorization: Bearer …`, from the issuer the gateway trusts (Auth:Authority). A customer's
+                    token has the customer id as its subject (`sub`); a staff token carries the scope `{staffScope}`.
+                    Each operation says which of them it accepts.
                     """,
             };
             foreach (var operation in (document.Paths ?? []).Values.SelectMany(p => p.Operations?.Values.AsEnumerable() ?? []))
