@@ -52,6 +52,31 @@ public sealed class OpenApiExampleTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Every_documented_operation_answers_a_request_without_a_token_with_its_documented_401()
+    {
+        var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        using var anonymous = fixture.CreateAnonymousClient();
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Path: path.Name, Method: op.Name, Operation: op.Value)))
+            .ToList();
+        Assert.Equal(5, operations.Count);
+
+        foreach (var (path, method, operation) in operations)
+        {
+            var documented = operation.GetProperty("responses").GetProperty("401");
+            using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), path.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal));
+            if (operation.TryGetProperty("requestBody", out _))
+                request.Content = new StringContent(RequestExample(operation), Encoding.UTF8, "application/json");
+            var response = await anonymous.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(documented.GetProperty("content").EnumerateObject().Single().Name, response.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(documented.GetProperty("headers").GetProperty("WWW-Authenticate").GetProperty("example").GetString(),
+                response.Headers.WwwAuthenticate.ToString());
+        }
+    }
+
+    [Fact]
     public async Task An_update_field_the_schema_lets_be_null_is_left_as_it_is()
     {
         var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
