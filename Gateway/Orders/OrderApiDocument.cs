@@ -279,7 +279,8 @@ public static class OrderApiDocument
         Example: json => ToNode(Problem(412, "Order has changed", "If-Match does not match the order's current ETag; read it again and retry."), json));
     private static readonly Answer TooLarge = new(413, "The body is larger than the gateway accepts (Gateway:MaxRequestBodyBytes, 64 KiB by default).");
     private static readonly Answer WrongContentType = new(415, "The body is not `application/json`.");
-    private static readonly Answer Unavailable503 = new(503, "The cluster could not answer within the retry budget (a silo leaving, the database restarting). Retry after `Retry-After`.",
+    private static readonly Answer Unavailable503 = new(503, "The cluster could not answer within the retry budget (a silo leaving, the database restarting), "
+        + "or the token issuer's keys could not be read. Retry after `Retry-After`.",
         Example: json => ToNode(Problem(503, Unavailable.Title, Unavailable.Detail), json));
     private static readonly Answer Bug = new(500, "A bug in Orderly, logged with the `traceId` this document carries. Retrying will not help.");
 
