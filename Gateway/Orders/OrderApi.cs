@@ -19,7 +19,7 @@ public static class OrderApi
     public static IServiceCollection AddOrderApi(this IServiceCollection services)
     {
         services.AddValidation();
-        services.AddOpenApi();
+        services.AddOrderApiDocument();
         services.Configure<JsonOptions>(o =>
         {
             var json = o.SerializerOptions;
@@ -41,11 +41,11 @@ public static class OrderApi
     public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
     {
         var orders = app.MapGroup("/orders").WithTags("Orders").RequireAuthorization();
-        orders.MapPost("/", Place).WithName("PlaceOrder");
-        orders.MapGet("/", ListByDay).WithName("ListOrdersByDay");
-        orders.MapGet("/{id}", Get).WithName("GetOrder");
-        orders.MapPatch("/{id}", Update).WithName("UpdateOrder");
-        orders.MapPost("/{id}/status", ChangeStatus).WithName("ChangeOrderStatus");
+        orders.MapPost("/", Place).WithName("PlaceOrder").DescribePlaceOrder();
+        orders.MapGet("/", ListByDay).WithName("ListOrdersByDay").DescribeListOrdersByDay();
+        orders.MapGet("/{id}", Get).WithName("GetOrder").DescribeGetOrder();
+        orders.MapPatch("/{id}", Update).WithName("UpdateOrder").DescribeUpdateOrder();
+        orders.MapPost("/{id}/status", ChangeStatus).WithName("ChangeOrderStatus").DescribeChangeOrderStatus();
         return app;
     }
 

@@ -161,15 +161,80 @@ public sealed class OrderApiTests(GatewayFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task The_OpenAPI_document_describes_every_order_route()
+    /// <summary>Each operation: its id, the answers it can give, and the headers in and out (docs/api.md).</summary>
+    public static TheoryData<string, string, string, string, string> DocumentedOperations => new()
+    {
+        // path, method, operationId, "status[:header+header]" answers, request headers
+        { "/orders", "post", "PlaceOrder", "201:Location+ETag 200:ETag 400 401 403 413 415 422 500 503:Retry-After", "Idempotency-Key" },
+        { "/orders", "get", "ListOrdersByDay", "200 400 401 403 500 503:Retry-After", "" },
+        { "/orders/{id}", "get", "GetOrder", "200:ETag 400 401 404 500 503:Retry-After", "" },
+        { "/orders/{id}", "patch", "UpdateOrder", "200:ETag 400 401 403 404 409:ETag 412:ETag 413 415 500 503:Retry-After", "If-Match Idempotency-Key" },
+        { "/orders/{id}/status", "post", "ChangeOrderStatus", "200:ETag 400 401 403 404 409:ETag 412:ETag 413 415 500 503:Retry-After", "If-Match Idempotency-Key" },
+    };
+
+    [Theory]
+    [MemberData(nameof(DocumentedOperations))]
+    public async Task The_OpenAPI_document_describes_every_order_route(string path, string method, string operationId, string answers, string requestHeaders)
     {
         var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
-        var paths = doc.GetProperty("paths");
-        Assert.True(paths.GetProperty("/orders").TryGetProperty("post", out _));
-        Assert.True(paths.GetProperty("/orders").TryGetProperty("get", out _));
-        Assert.True(paths.GetProperty("/orders/{id}").TryGetProperty("get", out _));
-        Assert.True(paths.GetProperty("/orders/{id}").TryGetProperty("patch", out _));
-        Assert.True(paths.GetProperty("/orders/{id}/status").TryGetProperty("post", out _));
+        var operation = doc.GetProperty("paths").GetProperty(path).GetProperty(method);
+
+        Assert.Equal(operationId, operation.GetProperty("operationId").GetString());
+        Assert.Equal(["Orders"], operation.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()));
+        Assert.Contains("Who may call", operation.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, operation.GetProperty("security").EnumerateArray().Single().GetProperty("bearer").GetArrayLength());
+
+        var expected = answers.Split(' ').Select(a => a.Split(':')).ToDictionary(a => a[0], a => a.Length > 1 ? a[1].Split('+') : []);
+        var responses = operation.GetProperty("responses");
+        Assert.Equal(expected.Keys.Order(), responses.EnumerateObject().Select(r => r.Name).Order());
+        foreach (var (status, headers) in expected)
+        {
+            var response = responses.GetProperty(status);
+            var content = response.GetProperty("content").EnumerateObject().Single();
+            Assert.Equal(status[0] == '2' ? "application/json" : "application/problem+json", content.Name);
+            if (status[0] == '2')
+                Assert.True(content.Value.TryGetProperty("example", out _), $"{operationId} {status} has no example");
+            var documentedHeaders = response.TryGetProperty("headers", out var h) ? h.EnumerateObject().Select(x => x.Name).ToArray() : [];
+            Assert.Equal(status == "401" ? ["WWW-Authenticate"] : headers, documentedHeaders);
+        }
+        var schema = responses.GetProperty("400").GetProperty("content").GetProperty("application/problem+json").GetProperty("schema").GetProperty("$ref").GetString();
+        Assert.Equal(method == "get" ? "#/components/schemas/ProblemDetails" : "#/components/schemas/HttpValidationProblemDetails", schema);
+
+        var parameters = operation.TryGetProperty("parameters", out var p) ? p.EnumerateArray().Where(x => x.GetProperty("in").GetString() == "header").Select(x => x.GetProperty("name").GetString()) : [];
+        Assert.Equal(requestHeaders.Split(' ', StringSplitOptions.RemoveEmptyEntries), parameters);
+        if (operation.TryGetProperty("requestBody", out var body))
+            Assert.True(body.GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _), $"{operationId} has no request example");
+    }
+
+    [Fact]
+    public async Task The_OpenAPI_document_names_the_API_its_bearer_scheme_and_the_statuses_a_client_may_set()
+    {
+        var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+
+        Assert.Equal("Orderly API", doc.GetProperty("info").GetProperty("title").GetString());
+        Assert.Equal("MIT", doc.GetProperty("info").GetProperty("license").GetProperty("identifier").GetString());
+        Assert.Equal(["/", "http://127.0.0.1:8080"], doc.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("url").GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(doc.GetProperty("tags").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "Orders").GetProperty("description").GetString()));
+
+        var bearer = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal("http", bearer.GetProperty("type").GetString());
+        Assert.Equal("bearer", bearer.GetProperty("scheme").GetString());
+        Assert.Equal("JWT", bearer.GetProperty("bearerFormat").GetString());
+        Assert.Contains("orders:staff", bearer.GetProperty("description").GetString(), StringComparison.Ordinal);
+
+        var schemas = doc.GetProperty("components").GetProperty("schemas");
+        var status = schemas.GetProperty("ChangeStatusRequest").GetProperty("properties").GetProperty("status");
+        Assert.Equal("string", status.GetProperty("type").GetString());
+        Assert.Equal(["packed", "shipped", "delivered", "cancelled"], status.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("status", schemas.GetProperty("ChangeStatusRequest").GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        var orderStatus = schemas.GetProperty("OrderStatus");
+        Assert.Equal("string", orderStatus.GetProperty("type").GetString());
+        Assert.Equal(["placed", "packed", "shipped", "delivered", "cancelled"], orderStatus.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("#/components/schemas/OrderStatus", schemas.GetProperty("OrderResponse").GetProperty("properties").GetProperty("status").GetProperty("$ref").GetString());
+
+        var problem = schemas.GetProperty("ProblemDetails").GetProperty("properties");
+        Assert.Equal(["type", "title", "status", "detail", "instance", "traceId"], problem.EnumerateObject().Select(p => p.Name));
+        Assert.True(schemas.GetProperty("HttpValidationProblemDetails").GetProperty("properties").TryGetProperty("errors", out _));
     }
 }
