@@ -208,8 +208,9 @@ pairCommand.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
 }));
 
 var issuerPort = new Option<int>("--port") { Description = "port on 127.0.0.1", DefaultValueFactory = _ => ClusterLayout.IssuerPort }.Within(1, 65535);
-var issuer = new Command("issuer", "run the local token issuer until stopped ('up' starts it)") { issuerPort };
-issuer.SetAction(async (parse, ct) => await Cli.RunAsync(() => LocalIssuer.RunAsync(parse.GetValue(issuerPort), ct)));
+var issuerKey = new Option<string?>("--key-file") { Description = "the signing key (PEM): used when it exists, made (0600) when it does not; none: a new key per start" };
+var issuer = new Command("issuer", "run the local token issuer until stopped ('up' starts it)") { issuerPort, issuerKey };
+issuer.SetAction(async (parse, ct) => await Cli.RunAsync(() => LocalIssuer.RunAsync(parse.GetValue(issuerPort), parse.GetValue(issuerKey), ct)));
 
 var tokenCustomer = new Option<string?>("--customer") { Description = "a customer token: the subject is this customer id" };
 var tokenStaff = new Option<bool>("--staff") { Description = "a staff token (scope orders:staff): list a day, advance the status" };

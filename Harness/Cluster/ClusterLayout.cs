@@ -51,6 +51,8 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     public string HaproxyConfig => Path.Combine(State, "haproxy.cfg");
     public string HaproxySocket => Path.Combine(RunDir, "haproxy.sock");
     public string ProfileFile => Path.Combine(RunDir, "profile");
+    /// <summary>The local issuer's signing key, kept across cluster restarts (Identity/LocalIssuer.cs).</summary>
+    public string IssuerKeyFile => Path.Combine(RunDir, "issuer-key.pem");
 
     public string PidFile(string name) => Path.Combine(RunDir, name + ".pid");
     public string LogFile(string name) => Path.Combine(LogDir, name + ".log");

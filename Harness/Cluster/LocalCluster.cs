@@ -132,7 +132,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public async Task StartIssuerAsync(CancellationToken cancellationToken)
     {
         var process = Started[ClusterLayout.IssuerName] = ManagedProcess.Start(layout, ClusterLayout.IssuerName, "dotnet",
-            [layout.HarnessDll, "issuer", "--port", ClusterLayout.IssuerPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            [layout.HarnessDll, "issuer", "--port", ClusterLayout.IssuerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--key-file", layout.IssuerKeyFile]);
         await WaitReadyAsync(process, new Uri($"{ClusterLayout.IssuerUrl}/health/ready"), cancellationToken);
     }
 

@@ -15,8 +15,10 @@ namespace Orderly.Harness.Identity;
 /// A real OpenID Connect token issuer for the local cluster and the tests, on loopback: an RSA key made
 /// at start, its discovery document and JWKS served as any provider serves them, and a token endpoint
 /// that mints a bearer token per subject and scope. The gateway validates its tokens exactly as it
-/// validates Cognito's on EKS (Auth:Authority points here). Nothing is stored: a restart makes a new
-/// key, and tokens of the old one stop validating.
+/// validates Cognito's on EKS (Auth:Authority points here). In a test process the key lives as long
+/// as the issuer; the local cluster's issuer keeps its key in a file (made on first start, mode 0600),
+/// so a cluster brought down and up again — as the bench and the tests do — still accepts the tokens
+/// its clients hold, as a real provider's keys outlive a restart. Delete the file to rotate the key.
 /// </summary>
 public sealed class LocalIssuer : IAsyncDisposable
 {
@@ -35,8 +37,10 @@ public sealed class LocalIssuer : IAsyncDisposable
     /// <summary>The issuer's URL, its tokens' <c>iss</c>: <c>http://127.0.0.1:port</c>.</summary>
     public string Url { get; }
 
-    private LocalIssuer(int port)
+    private LocalIssuer(int port, string? keyFile)
     {
+        if (keyFile is not null)
+            LoadOrCreateKey(keyFile);
         _key = new RsaSecurityKey(_rsa) { KeyId = Convert.ToHexStringLower(SHA256.HashData(_rsa.ExportRSAPublicKey()))[..16] };
         _signing = new SigningCredentials(_key, SecurityAlgorithms.RsaSha256);
         var builder = WebApplication.CreateSlimBuilder();
@@ -50,8 +54,27 @@ public sealed class LocalIssuer : IAsyncDisposable
         Url = new Uri(bound).GetLeftPart(UriPartial.Authority);
     }
 
-    /// <summary>Starts one on <paramref name="port"/> (0: any free port).</summary>
-    public static Task<LocalIssuer> StartAsync(int port = 0) => Task.Run(() => new LocalIssuer(port));
+    /// <summary>Starts one on <paramref name="port"/> (0: any free port), with the key in <paramref name="keyFile"/> or a new one.</summary>
+    public static Task<LocalIssuer> StartAsync(int port = 0, string? keyFile = null) => Task.Run(() => new LocalIssuer(port, keyFile));
+
+    private void LoadOrCreateKey(string keyFile)
+    {
+        if (File.Exists(keyFile))
+        {
+            _rsa.ImportFromPem(File.ReadAllText(keyFile));
+            return;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
+        var temporary = keyFile + ".new";
+        using (var stream = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.Create, Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+        using (var writer = new StreamWriter(stream))
+            writer.Write(_rsa.ExportPkcs8PrivateKeyPem());
+        File.Move(temporary, keyFile, overwrite: true);
+    }
 
     /// <summary>A token for a customer (subject = customer id) or, with <paramref name="staff"/>, for staff.</summary>
     /// <param name="issuedAt">When the token says it was issued (tests mint expired ones); now by default.</param>
@@ -111,9 +134,9 @@ public sealed class LocalIssuer : IAsyncDisposable
     }
 
     /// <summary>Runs until the process is told to stop (<c>./orderly up</c> starts it like HAProxy).</summary>
-    public static async Task RunAsync(int port, CancellationToken cancellationToken)
+    public static async Task RunAsync(int port, string? keyFile, CancellationToken cancellationToken)
     {
-        await using var issuer = await StartAsync(port);
+        await using var issuer = await StartAsync(port, keyFile);
         Console.WriteLine($"issuer {issuer.Url} ready");
         try
         {

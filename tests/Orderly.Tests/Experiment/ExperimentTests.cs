@@ -125,38 +125,12 @@ public sealed class ExperimentTests(ShortExperiment run, ITestOutputHelper outpu
         Assert.DoesNotContain("<link", html, StringComparison.Ordinal);
 
         var screenshot = Path.Combine(run.OutDir, "report.png");
-        var dom = await Chromium(report, $"--dump-dom");
-        await Chromium(report, $"--screenshot={screenshot}", "--window-size=1280,1800");
+        var dom = await HeadlessChromium.RunAsync(report, $"--dump-dom");
+        await HeadlessChromium.RunAsync(report, $"--screenshot={screenshot}", "--window-size=1280,1800");
 
         Assert.Contains("id=\"profile-naive\"", dom, StringComparison.Ordinal);
         Assert.Contains("id=\"profile-graceful\"", dom, StringComparison.Ordinal);
         Assert.True(dom.Split("<polyline").Length > 6, "charts did not render");
         Assert.True(new FileInfo(screenshot).Length > 20_000, "the screenshot is (nearly) blank");
-    }
-
-    private static async Task<string> Chromium(string file, params string[] args)
-    {
-        var profile = Directory.CreateTempSubdirectory("chromium-");
-        try
-        {
-            var psi = new ProcessStartInfo("chromium") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}" })
-                psi.ArgumentList.Add(a);
-            foreach (var a in args)
-                psi.ArgumentList.Add(a);
-            psi.ArgumentList.Add(new Uri(file).AbsoluteUri);
-            using var process = Process.Start(psi)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(process.ExitCode == 0, await stderr);
-            return await stdout;
-        }
-        finally
-        {
-            profile.Delete(recursive: true);
-        }
     }
 }
