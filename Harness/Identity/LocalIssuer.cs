@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -66,11 +67,10 @@ public sealed class LocalIssuer : IAsyncDisposable
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
         var temporary = keyFile + ".new";
-        using (var stream = new FileStream(temporary, new FileStreamOptions
-        {
-            Mode = FileMode.Create, Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temporary, options))
         using (var writer = new StreamWriter(stream))
             writer.Write(_rsa.ExportPkcs8PrivateKeyPem());
         File.Move(temporary, keyFile, overwrite: true);
@@ -138,13 +138,9 @@ public sealed class LocalIssuer : IAsyncDisposable
     {
         await using var issuer = await StartAsync(port, keyFile);
         Console.WriteLine($"issuer {issuer.Url} ready");
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        // The host's own lifetime ends on SIGTERM (as HAProxy and the other processes do, at once).
+        await issuer._app.WaitForShutdownAsync(cancellationToken);
+        Console.WriteLine("issuer stopping");
     }
 
     public async ValueTask DisposeAsync()
