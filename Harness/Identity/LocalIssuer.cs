@@ -66,11 +66,11 @@ public sealed class LocalIssuer : IAsyncDisposable
         }
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(keyFile))!);
         var temporary = keyFile + ".new";
-        using (var stream = new FileStream(temporary, new FileStreamOptions
-        {
-            Mode = FileMode.Create, Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        // Only the owner may read the key; Windows has no Unix modes (CA1416), and its ACLs default to the owner.
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(temporary, options))
         using (var writer = new StreamWriter(stream))
             writer.Write(_rsa.ExportPkcs8PrivateKeyPem());
         File.Move(temporary, keyFile, overwrite: true);
