@@ -13,7 +13,7 @@ namespace Orderly.Tests.Observability;
 [Trait(Tiers.Name, Tiers.Full)]
 public sealed partial class ObservabilityTests
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private static readonly HttpClient Http = Processes.Client(ClusterLayout.FrontEndUrl, TimeSpan.FromSeconds(10));
 
     [Fact]
     public async Task The_dashboard_answers_on_the_silo_management_port_shows_silos_leaving_and_is_not_reachable_through_HAProxy()
