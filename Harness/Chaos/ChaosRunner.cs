@@ -249,7 +249,9 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             {
                 var from = metrics.Second;
                 var started = TimeProvider.System.GetTimestamp();
-                var startedAt = DateTime.Now;
+                // The window counts requests by the second they started in: the load balancer's losses are
+                // counted from the start of that second too, not from the moment the fault began.
+                var startedAt = DateTime.Now - (metrics.Elapsed - TimeSpan.FromSeconds(from));
                 output.WriteLine($"chaos: [{from,4}s] {name}");
                 var steps = await inject();
                 await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);

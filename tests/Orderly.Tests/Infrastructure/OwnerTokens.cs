@@ -34,6 +34,13 @@ public sealed class OwnerTokens(Func<string?, ValueTask<string>> token) : Delega
 
     public static void Remember(Guid order, string customer) => Owners[order] = customer;
 
+    /// <summary>Orders the load client placed: each is read and changed as its customer.</summary>
+    public static void Remember(IEnumerable<AcknowledgedOrder> orders)
+    {
+        foreach (var order in orders)
+            Remember(order.Id, order.CustomerId);
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.IsAbsoluteUri ? request.RequestUri.AbsolutePath : request.RequestUri.OriginalString.Split('?')[0];

@@ -25,6 +25,15 @@ public static class TestDatabase
         return new NpgsqlConnectionStringBuilder(ConnectionString) { SearchPath = schema }.ToString();
     }
 
+    /// <summary>A schema of its own holding Orderly's tables, as the silo's migrator makes them.</summary>
+    public static async Task<string> CreateMigratedSchemaAsync(string prefix)
+    {
+        var connectionString = await CreateSchemaAsync(prefix);
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        await new Orderly.Silo.Schema.SchemaMigrator(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<Orderly.Silo.Schema.SchemaMigrator>.Instance).ApplyAsync();
+        return connectionString;
+    }
+
     public static async Task DropSchemaAsync(string connectionString)
     {
         var schema = new NpgsqlConnectionStringBuilder(connectionString).SearchPath;

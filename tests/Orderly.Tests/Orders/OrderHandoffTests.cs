@@ -18,12 +18,7 @@ public sealed class OrderHandoffTests : IAsyncLifetime
 {
     private string _cs = "";
 
-    public async Task InitializeAsync()
-    {
-        _cs = await TestDatabase.CreateSchemaAsync("handoff");
-        await using var db = NpgsqlDataSource.Create(_cs);
-        await new SchemaMigrator(db, NullLogger<SchemaMigrator>.Instance).ApplyAsync();
-    }
+    public async Task InitializeAsync() => _cs = await TestDatabase.CreateMigratedSchemaAsync("handoff");
 
     public Task DisposeAsync() => TestDatabase.DropSchemaAsync(_cs);
 

@@ -19,12 +19,7 @@ public sealed class OrderReadFailureTests : IAsyncLifetime
 {
     private string _cs = "";
 
-    public async Task InitializeAsync()
-    {
-        _cs = await TestDatabase.CreateSchemaAsync("readfail");
-        await using var db = NpgsqlDataSource.Create(_cs);
-        await new SchemaMigrator(db, NullLogger<SchemaMigrator>.Instance).ApplyAsync();
-    }
+    public async Task InitializeAsync() => _cs = await TestDatabase.CreateMigratedSchemaAsync("readfail");
 
     public Task DisposeAsync() => TestDatabase.DropSchemaAsync(_cs);
 

@@ -28,6 +28,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
         gateway.Signal(UnixSignal.Term);
 
         // During the drain: not ready, still live, still serving, and telling keep-alive clients to go.
+        OwnerTokens.Remember(load.Acknowledged);
         using (var direct = Processes.Client(ClusterLayout.GatewayUrl(0)))
         {
             await Infrastructure.Eventually.Until(async () => (await direct.GetAsync("/health/ready")).StatusCode,
@@ -91,6 +92,7 @@ public sealed partial class ShutdownTests(ITestOutputHelper output)
             "silo: exit 0");
 
         // Orders that lived anywhere, the departed silo included, are still readable and writable.
+        OwnerTokens.Remember(load.Acknowledged);
         using var http = Processes.Client(ClusterLayout.FrontEndUrl);
         foreach (var id in load.Acknowledged.Select(a => a.Id).Take(60))
         {
