@@ -457,7 +457,8 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         var log = layout.LogFile("haproxy");
         if (LostGatewayOf(fault) is not { } lost || !File.Exists(log))
             return 0;
-        return HaproxyLog.FailedOn(await File.ReadAllLinesAsync(log, CancellationToken.None), lost, startedAt, ReplacedAt(steps, startedAt));
+        // Until now, the end of the window: HAProxy keeps ending requests itself until its checks see the replacement.
+        return HaproxyLog.FailedOn(await File.ReadAllLinesAsync(log, CancellationToken.None), lost, startedAt, DateTime.Now);
     }
 
     /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>

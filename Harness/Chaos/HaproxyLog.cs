@@ -9,9 +9,15 @@ namespace Orderly.Harness.Chaos;
 /// </summary>
 public static class HaproxyLog
 {
-    /// <summary>Failed requests HAProxy accepted in [from, until) (local time, as HAProxy logs it) and sent to <paramref name="server"/>.</summary>
+    /// <summary>
+    /// Failed requests HAProxy accepted in [from, until) (local time, as HAProxy logs it) and sent to
+    /// <paramref name="server"/>, and those it ended itself on any server (a termination state other
+    /// than "----": no server left to take it, a connection that broke): a gateway's own answers, 503
+    /// with Retry-After included, end normally and stay Orderly's.
+    /// </summary>
     public static int FailedOn(IEnumerable<string> lines, string server, DateTime from, DateTime until) =>
-        lines.Select(Parse).Count(r => r is { } x && x.Server == server && x.AcceptedAt >= from && x.AcceptedAt < until && x.Failed);
+        lines.Select(Parse).Count(r => r is { } x && x.AcceptedAt >= from && x.AcceptedAt < until && x.Failed
+            && (x.Server == server || x.Termination.Length > 0 && x.Termination[0] != '-'));
 
     /// <summary>One request line, or null for anything else (start-up notices, health-check lines of another shape).</summary>
     public static Request? Parse(string line)

@@ -16,18 +16,22 @@ public sealed class HaproxyLogTests
         "127.0.0.1:52877 [02/Dec/2026:07:06:01.000] alb gateways/gateway-2 0/0/0/5/5 -1 0 - - SD-- 6/6/1/1/0 0/0 \"GET /orders HTTP/1.1\"",
         // fine, on the same server
         "127.0.0.1:52878 [02/Dec/2026:07:06:02.000] alb gateways/gateway-2 0/0/0/5/5 200 300 - - ---- 6/6/1/1/0 0/0 \"GET /orders HTTP/1.1\"",
-        // failed, but on another server, and one outside the window
+        // another gateway's own 503 (Orderly's answer, ended normally): not the load balancer's
+        "127.0.0.1:52881 [02/Dec/2026:07:06:02.200] alb gateways/gateway-1 0/0/0/3/3 503 400 - - ---- 6/6/1/1/0 0/0 \"GET /orders HTTP/1.1\"",
+        // ended by HAProxy on another server (its loss too), and one outside the window
         "127.0.0.1:52879 [02/Dec/2026:07:06:02.500] alb gateways/gateway-1 0/0/-1/-1/2002 503 0 - - sC-- 7/7/5/2/0 0/0 \"GET / HTTP/1.1\"",
         "127.0.0.1:52880 [02/Dec/2026:07:09:00.000] alb gateways/gateway-2 0/0/-1/-1/2002 503 0 - - sC-- 7/7/5/2/0 0/0 \"GET / HTTP/1.1\"",
         "[NOTICE]   (1234) : haproxy version is 2.6.12",
     ];
 
     [Fact]
-    public void Counts_failed_requests_sent_to_one_server_inside_the_window_only()
+    public void Counts_failures_on_the_lost_server_and_those_HAProxy_ended_itself_inside_the_window_only()
     {
         var from = new DateTime(2026, 12, 2, 7, 5, 50, DateTimeKind.Local);
-        Assert.Equal(3, HaproxyLog.FailedOn(Lines, "gateway-2", from, from.AddMinutes(1)));
-        Assert.Equal(1, HaproxyLog.FailedOn(Lines, "gateway-1", from, from.AddMinutes(1)));
+        // gateway-2's three, and gateway-1's connect timeout; not gateway-1's own 503.
+        Assert.Equal(4, HaproxyLog.FailedOn(Lines, "gateway-2", from, from.AddMinutes(1)));
+        // gateway-1's own 503 now, its connect timeout, and gateway-2's two that HAProxy ended.
+        Assert.Equal(4, HaproxyLog.FailedOn(Lines, "gateway-1", from, from.AddMinutes(1)));
         Assert.Equal(0, HaproxyLog.FailedOn(Lines, "gateway-2", from.AddMinutes(10), from.AddMinutes(11)));
     }
 
