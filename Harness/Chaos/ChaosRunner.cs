@@ -256,7 +256,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 var steps = await inject();
                 await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);
                 // Read now: HAProxy starts its log afresh when it is restarted.
-                windows.Add((name, from, metrics.Second, steps, started, await LoadBalancerErrorsAsync(name, steps, startedAt)));
+                windows.Add((name, from, metrics.Second, steps, started, await LoadBalancerErrorsAsync(name, startedAt)));
             }
             await stop.CancelAsync();
             await load;
@@ -451,8 +451,8 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         steps.FirstOrDefault(s => s.What.StartsWith(from, StringComparison.Ordinal)) is { } a && steps.FirstOrDefault(s => s.What.StartsWith(to, StringComparison.Ordinal)) is { } b
             ? Math.Round(b.AtSeconds - a.AtSeconds, 1) : null;
 
-    /// <summary>What HAProxy's log says it lost to the gateway the fault took away, from the fault's start until the replacement was ready.</summary>
-    private async Task<long> LoadBalancerErrorsAsync(string fault, IReadOnlyList<DatabaseStep> steps, DateTime startedAt)
+    /// <summary>What HAProxy's log says it lost (ended itself, or lost on the gateway the fault took away) from the window's start until now.</summary>
+    private async Task<long> LoadBalancerErrorsAsync(string fault, DateTime startedAt)
     {
         var log = layout.LogFile("haproxy");
         if (LostGatewayOf(fault) is not { } lost || !File.Exists(log))
@@ -463,13 +463,6 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
 
     /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>
     private static string? LostGatewayOf(string fault) => fault is ChaosFaults.NodeLoss or ChaosFaults.GatewayKill ? "gateway-2" : null;
-
-    /// <summary>
-    /// Until the replacement is ready: before that the load balancer still sends to the vanished target
-    /// until its health checks take it out, as an ALB does. A fault without that step counts its first minute.
-    /// </summary>
-    private static DateTime ReplacedAt(IReadOnlyList<DatabaseStep> steps, DateTime startedAt) =>
-        startedAt.AddSeconds(steps.FirstOrDefault(s => s.What == ReplacementReady)?.AtSeconds ?? 60);
 
     /// <summary>gateway-2 can no longer reach silo-2 (what it sends there vanishes); everyone else can. Healed after <paramref name="duration"/>.</summary>
     private static async Task PartitionGatewayFromSiloAsync(NetworkFaults network, TimeSpan duration, CancellationToken cancellationToken)

@@ -1,9 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orderly.Grains.Orders;
 using Orderly.Grains.Orders.Storage;
-using Orderly.Silo.Schema;
 using Orderly.Tests.Infrastructure;
 using Orleans.Storage;
 
