@@ -98,10 +98,17 @@ public sealed record FaultResult(string Fault, long Requests, long Failed, IRead
     public IReadOnlyList<DatabaseStep> Steps { get; init; } = [];
 
     /// <summary>
-    /// Failed requests the load balancer itself had sent to a gateway the fault took away (its
-    /// traffic black-holed, then the process gone), read from HAProxy's log; part of <see cref="Failed"/>.
+    /// Failed requests that were the load balancer's own (sent to a gateway the fault took away, or
+    /// ended by HAProxy itself): the larger of what the client could tell and what HAProxy logged; part
+    /// of <see cref="Failed"/>.
     /// </summary>
     public long LoadBalancerErrors { get; init; }
+
+    /// <summary>Failures the client could tell the load balancer made itself (no answer, or a 5xx that is not a problem document).</summary>
+    public long FromLoadBalancer { get; init; }
+
+    /// <summary>What HAProxy's log counts as its own losses in the window (requests it ended itself, or lost on the vanished gateway).</summary>
+    public long LoadBalancerLogged { get; init; }
 
     /// <summary>From the moment a silo was cut off to its row in the membership table saying Dead; null when no silo was cut off.</summary>
     public double? DeclaredDeadSeconds { get; init; }
@@ -287,7 +294,11 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 {
                     Steps = w.Steps,
                     DeclaredDeadSeconds = Between(w.Steps, CutOff, DeclaredDead),
-                    LoadBalancerErrors = Math.Min(result.Failed, w.LoadBalancerErrors),
+                    // What the client saw the load balancer do, or what HAProxy logged, whichever is more:
+                    // each is a lower bound of the load balancer's losses (HAProxy's log misses a request
+                    // it never logged; the client cannot tell the vanished gateway's late answers).
+                    LoadBalancerErrors = Math.Min(result.Failed, Math.Max(result.FromLoadBalancer, w.LoadBalancerErrors)),
+                    LoadBalancerLogged = w.LoadBalancerErrors,
                 };
             }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
@@ -553,6 +564,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             0) with
         {
             WorstSecondP99Ms = seconds.Count == 0 ? 0 : Math.Round(seconds.Max(x => x.Bucket.P99Ms), 0),
+            FromLoadBalancer = seconds.Sum(s => s.Bucket.FromLoadBalancer),
         };
     }
 

@@ -22,6 +22,14 @@ public sealed class SecondBucket
     private long _requests;
     private long _failures;
     private long _retryAfter503;
+    private long _fromLoadBalancer;
+
+    /// <summary>
+    /// Failures the load balancer made itself, as the client can tell: no answer at all (a reset, a
+    /// refusal, an answer cut off — the client's only peer is the load balancer) or a 5xx that is not a
+    /// problem document (the load balancer's own error page; every gateway answer is problem+json).
+    /// </summary>
+    public long FromLoadBalancer => Interlocked.Read(ref _fromLoadBalancer);
 
     /// <summary>503 answers that told the client when to retry (Retry-After).</summary>
     public long RetryAfter503 => Interlocked.Read(ref _retryAfter503);
@@ -47,7 +55,7 @@ public sealed class SecondBucket
     public long Requests => Interlocked.Read(ref _requests);
     public long Failures => Interlocked.Read(ref _failures);
 
-    public void Add(long micros, string? failureKind, int? status, bool retryAfter = false, string? client = null)
+    public void Add(long micros, string? failureKind, int? status, bool retryAfter = false, string? client = null, bool fromLoadBalancer = false)
     {
         Interlocked.Increment(ref _requests);
         Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
@@ -63,6 +71,8 @@ public sealed class SecondBucket
             ByStatus.AddOrUpdate(s, 1, (_, n) => n + 1);
         if (status == 503 && retryAfter)
             Interlocked.Increment(ref _retryAfter503);
+        if (fromLoadBalancer)
+            Interlocked.Increment(ref _fromLoadBalancer);
     }
 
     public double P99Ms => Requests == 0 ? 0 : Latency.GetValueAtPercentile(99) / 1000.0;
@@ -86,10 +96,11 @@ public sealed class RunMetrics(TimeProvider time)
         _seconds.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value));
 
     /// <summary>Records one request, attributed to the second it started in.</summary>
-    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null, bool retryAfter = false, string? client = null)
+    public void Record(TimeSpan startedAt, TimeSpan took, string? failureKind, int? status = null, bool retryAfter = false, string? client = null,
+        bool fromLoadBalancer = false)
     {
         var micros = (long)took.TotalMicroseconds;
-        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status, retryAfter, client);
+        this[(int)startedAt.TotalSeconds].Add(micros, failureKind, status, retryAfter, client, fromLoadBalancer);
         Latency.RecordValue(Math.Clamp(micros, 1, 120_000_000));
     }
 }

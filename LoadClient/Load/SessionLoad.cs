@@ -199,7 +199,8 @@ public sealed class SessionLoad : IAsyncDisposable
             {
                 var kind = status >= 500 ? FailureKind.Http5xx : FailureKind.Http4xx;
                 var retryAfter = response.Headers.RetryAfter is not null;
-                _metrics.Record(startedAt, took, kind, status, retryAfter, session.ConnectionName);
+                var fromLoadBalancer = status >= 500 && response.Content.Headers.ContentType?.MediaType != "application/problem+json";
+                _metrics.Record(startedAt, took, kind, status, retryAfter, session.ConnectionName, fromLoadBalancer);
                 var text = await response.Content.ReadAsStringAsync(CancellationToken.None);
                 Keep(new FailedRequest(startedAt, Describe(request), kind, status, retryAfter, took, text[..Math.Min(text.Length, 200)]));
                 return null;
@@ -223,7 +224,8 @@ public sealed class SessionLoad : IAsyncDisposable
         {
             var took = TimeProvider.System.GetElapsedTime(started);
             var kind = Classify(e);
-            _metrics.Record(startedAt, took, kind, client: session.ConnectionName);
+            _metrics.Record(startedAt, took, kind, client: session.ConnectionName,
+                fromLoadBalancer: kind is FailureKind.ConnectionReset or FailureKind.ConnectionRefused);
             Keep(new FailedRequest(startedAt, Describe(request), kind, null, false, took, e is HttpRequestException h ? $"{h.HttpRequestError} {h.Message}" : e.Message));
             return null;
         }

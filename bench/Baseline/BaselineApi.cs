@@ -39,6 +39,16 @@ public static class BaselineApi
                 ? NotFound(id)
                 : TypedResults.Problem("The order can no longer change.", statusCode: StatusCodes.Status409Conflict);
         });
+        orders.MapPost("/{id:guid}/status", async Task<Results<ContentHttpResult, ProblemHttpResult>> (Guid id, ChangeStatusRequest change, BaselineStore store, CancellationToken ct) =>
+        {
+            if (BaselineStore.AllowedFrom(change.Status) is not { } from)
+                return TypedResults.Problem("status must be packed, shipped, delivered or cancelled.", statusCode: StatusCodes.Status400BadRequest);
+            if (await store.ChangeStatusAsync(id, change.Status!, from, ct) is { } doc)
+                return TypedResults.Text(doc, "application/json");
+            return await store.GetAsync(id, ct) is null
+                ? NotFound(id)
+                : TypedResults.Problem($"The order cannot become {change.Status} from where it is.", statusCode: StatusCodes.Status409Conflict);
+        });
         orders.MapGet("/", async Task<Results<ContentHttpResult, ProblemHttpResult>> (string? date, int? limit, BaselineStore store, CancellationToken ct) =>
         {
             var day = DateOnly.FromDateTime(DateTime.UtcNow);

@@ -79,6 +79,32 @@ public sealed class BaselineStore(NpgsqlDataSource db)
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
+    /// <summary>The statuses an order may move to <paramref name="status"/> from (Orderly's rules), or null for a status no one may set.</summary>
+    public static string[]? AllowedFrom(string? status) => status switch
+    {
+        "packed" => ["placed"],
+        "shipped" => ["packed"],
+        "delivered" => ["shipped"],
+        "cancelled" => ["placed", "packed"],
+        _ => null,
+    };
+
+    /// <summary>Moves the order to <paramref name="status"/> if it is in one of <paramref name="from"/>, in one statement. Null when it is missing or elsewhere.</summary>
+    public async Task<string?> ChangeStatusAsync(Guid id, string status, string[] from, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"""
+            UPDATE {Table}
+               SET status = $2, version = version + 1, updated_at = now(),
+                   doc = doc || jsonb_build_object('status', $2::text, 'version', version + 1, 'updatedAt', now())
+             WHERE id = $1 AND status = ANY($3)
+            RETURNING doc::text
+            """);
+        command.Parameters.Add(new() { Value = id });
+        command.Parameters.Add(new() { Value = status });
+        command.Parameters.Add(new() { Value = from });
+        return (string?)await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     /// <summary>The day's orders, oldest first, as one JSON array built by Postgres.</summary>
     public async Task<string> ListByDayAsync(DateOnly day, int limit, CancellationToken cancellationToken)
     {

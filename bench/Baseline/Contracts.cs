@@ -17,6 +17,8 @@ public sealed record UpdateOrderRequest(
     [Length(1, 100)] IReadOnlyList<OrderLine>? Items = null,
     [StringLength(500, MinimumLength = 1)] string? DeliveryAddress = null);
 
+public sealed record ChangeStatusRequest([Required] string? Status);
+
 /// <summary>The order document: the same fields Orderly keeps in orders.doc.</summary>
 public sealed record Order(
     Guid Id, string Status, string CustomerId, IReadOnlyList<OrderLine> Items, string DeliveryAddress,

@@ -32,6 +32,17 @@ public static class BenchPage
         if (report.Pgbench is { } pgbench)
             systems.Add(("pgbench", op => op == Operations.Create ? pgbench : null));
         systems.AddRange(report.Systems.Select(x => (x.Name, (Func<string, OperationResult?>)(op => x[op]))));
+        if (report.Systems.Any(x => x.AtRate.Count > 0))
+        {
+            var atRate = new List<(string Name, Func<string, OperationResult?> Op)>();
+            if (report.Pgbench is { Cpu: not null } insert)
+                atRate.Add(("pgbench", op => op == Operations.Create ? insert : null));
+            atRate.AddRange(report.Systems.Select(x => (x.Name, (Func<string, OperationResult?>)x.AtRateOf)));
+            html.Append("<h2>CPU per request (ms of CPU, every process of the system; lower is better)</h2>");
+            html.Append(CultureInfo.InvariantCulture, $"<div class=\"sub\">The headline: each operation offered at a fixed {s.Rate:0} requests per second for {s.RateSeconds} s (below saturation), CPU read from /proc for the gateways or the baseline, the silos, HAProxy and every Postgres process; the load client is not counted. pgbench's bar is its insert, under create.</div>");
+            html.Append(Bars(atRate, o => o.CpuMsPerRequest ?? 0, "0.000", Operations.AtRate));
+            html.Append("<pre>").Append(Enc(report.CpuTable())).Append("</pre>");
+        }
         html.Append("<h2>Database work per request, as Postgres counts it</h2>");
         html.Append("<div class=\"sub\">The headline: these figures do not depend on how busy the machine is. WAL: bytes of write-ahead log per request (records of transactions that touched the bench's tables, read with pg_walinspect; * = the whole server's WAL position). Statements: top-level statements (pg_stat_statements; n/a when not loaded). Write transactions, rows written (inserted/updated/deleted) and table scans per request.</div>");
         html.Append("<table><thead><tr><th>system</th><th>operation</th><th>WAL bytes</th><th>statements</th><th>write transactions</th><th>rows written</th><th>table scans</th></tr></thead><tbody>");
@@ -83,14 +94,15 @@ public static class BenchPage
     }
 
     /// <summary>Horizontal bars, grouped by operation, one bar per system that ran it.</summary>
-    private static string Bars(List<(string Name, Func<string, OperationResult?> Op)> systems, Func<OperationResult, double> value, string format)
+    private static string Bars(List<(string Name, Func<string, OperationResult?> Op)> systems, Func<OperationResult, double> value, string format, string[]? operations = null)
     {
-        var max = Math.Max(1e-9, Operations.All.SelectMany(op => systems.Select(s => s.Op(op))).OfType<OperationResult>().Select(value).DefaultIfEmpty(0).Max());
-        var rows = Operations.All.Sum(op => systems.Count(s => s.Op(op) is not null));
-        var height = rows * (BarHeight + 2) + Operations.All.Length * Gap + 4;
+        var all = operations ?? Operations.All;
+        var max = Math.Max(1e-9, all.SelectMany(op => systems.Select(s => s.Op(op))).OfType<OperationResult>().Select(value).DefaultIfEmpty(0).Max());
+        var rows = all.Sum(op => systems.Count(s => s.Op(op) is not null));
+        var height = rows * (BarHeight + 2) + all.Length * Gap + 4;
         var svg = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {height}\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">"));
         var y = 2.0;
-        foreach (var op in Operations.All)
+        foreach (var op in all)
         {
             svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lbl\" x=\"0\" y=\"{y + BarHeight - 4:0.#}\">{Enc(op)}</text>");
             for (var i = 0; i < systems.Count; i++)

@@ -21,12 +21,35 @@ public static class Operations
     /// </summary>
     public const string NoOp = "no-op (ceiling)";
 
+    /// <summary>
+    /// One order as orders live: placed, read, its address changed once or twice, read, packed,
+    /// shipped and delivered by staff, read again by its customer — 8 or 9 requests.
+    /// </summary>
+    public const string Lifecycle = "order lifecycle";
+
     public static readonly string[] All = [Create, ReadHot, Update, DayList, NoOp];
+
+    /// <summary>What runs again at the fixed rate for CPU per request.</summary>
+    public static readonly string[] AtRate = [Create, ReadHot, Update, NoOp, Lifecycle];
 }
 
 /// <summary>One system under load: the baseline, or Orderly with N silos.</summary>
 public sealed record SystemResult(string Name, string Description, IReadOnlyList<OperationResult> Operations)
 {
+    /// <summary>The operations again at a fixed offered rate below saturation, with the CPU they cost.</summary>
+    public IReadOnlyList<OperationResult> AtRate { get; init; } = [];
+
+    /// <summary>CPU spent with no request at all, by kind, over <see cref="IdleSeconds"/>.</summary>
+    public IReadOnlyList<ProcessCpu> Idle { get; init; } = [];
+
+    public double IdleSeconds { get; init; }
+
+    /// <summary>Percent of one core one process of <paramref name="kind"/> burnt while idle, on average; null when not measured.</summary>
+    public double? IdleCorePercent(string kind) =>
+        Idle.FirstOrDefault(c => c.Kind == kind) is { Processes: > 0 } c && IdleSeconds > 0 ? Math.Round(100 * c.Seconds / c.Processes / IdleSeconds, 2) : null;
+
+    public OperationResult? AtRateOf(string operation) => AtRate.FirstOrDefault(o => o.Operation == operation);
+
     public OperationResult? this[string operation] => Operations.FirstOrDefault(o => o.Operation == operation);
 }
 
@@ -46,7 +69,15 @@ public sealed record SiloShutdown(long Activations, double Seconds, int? ExitCod
 
 public sealed record Target(string Name, string Goal, string Measured, bool Met);
 
-public sealed record BenchSettings(int Concurrency, int WarmupSeconds, int SecondsPerOperation, int Activations, int ScaleDownEvents);
+public sealed record BenchSettings(int Concurrency, int WarmupSeconds, int SecondsPerOperation, int Activations, int ScaleDownEvents)
+{
+    /// <summary>Requests per second offered in the CPU runs; 0 when they were skipped.</summary>
+    public double Rate { get; init; }
+
+    public int RateSeconds { get; init; }
+
+    public int IdleSeconds { get; init; }
+}
 
 public sealed record Machine(int Cores, string Os, string Runtime);
 
@@ -159,6 +190,58 @@ public sealed record BenchReport(
 
     private static string Figure(double? value) => value?.ToString("0.##", CultureInfo.InvariantCulture) ?? "n/a";
 
+    /// <summary>
+    /// Targets on CPU per request at the fixed rate (issue 26): an idle silo burns at most 1% of a core;
+    /// a create at 2 + 2 costs at most 1.3× one at 1 + 1; at 1 + 1 a create costs no more than the
+    /// baseline's, and a hot read at most 0.3× the baseline's read.
+    /// </summary>
+    public static IReadOnlyList<Target> CpuTargetsOf(IReadOnlyList<SystemResult> systems)
+    {
+        var targets = new List<Target>();
+        var inv = CultureInfo.InvariantCulture;
+        double? Cpu(string system, string operation) => systems.FirstOrDefault(s => s.Name == system)?.AtRateOf(operation)?.CpuMsPerRequest;
+        foreach (var system in systems.Where(s => s.Name != Baseline && s.IdleCorePercent("silo") is not null))
+        {
+            var idle = system.IdleCorePercent("silo")!.Value;
+            targets.Add(new($"idle silo, share of one core ({system.Name})", "≤ 1%", string.Create(inv, $"{idle:0.##}%"), idle <= 1.0));
+        }
+        if (Cpu("orderly-1+1", Operations.Create) is { } one && Cpu("orderly-2+2", Operations.Create) is { } two && one > 0)
+            targets.Add(new("CPU per create, 2 + 2 vs 1 + 1", "≤ 1.3×", string.Create(inv, $"{two / one:0.00}× ({two:0.000} / {one:0.000} ms)"), two / one <= 1.3));
+        if (Cpu("orderly-1+1", Operations.Create) is { } create && Cpu(Baseline, Operations.Create) is { } baseCreate && baseCreate > 0)
+            targets.Add(new("CPU per create vs baseline (orderly-1+1)", "≤ 1.0×", string.Create(inv, $"{create / baseCreate:0.00}× ({create:0.000} / {baseCreate:0.000} ms)"), create <= baseCreate));
+        if (Cpu("orderly-1+1", Operations.ReadHot) is { } read && Cpu(Baseline, Operations.ReadHot) is { } baseRead && baseRead > 0)
+            targets.Add(new("CPU per hot read vs baseline (orderly-1+1)", "≤ 0.3×", string.Create(inv, $"{read / baseRead:0.00}× ({read:0.000} / {baseRead:0.000} ms)"), read <= 0.3 * baseRead));
+        return targets;
+    }
+
+    private static readonly string[] CpuColumns = ["system", "operation", ">CPU ms/req", ">× baseline"];
+
+    /// <summary>The CPU table: every system's operations at the fixed rate, CPU per request in total and by kind of process.</summary>
+    public string CpuTable()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var kinds = Systems.SelectMany(s => s.AtRate).Concat(Pgbench is null ? [] : [Pgbench]).SelectMany(o => o.Cpu ?? []).Select(c => c.Kind).Distinct().Order(StringComparer.Ordinal).ToList();
+        var table = new TextTable([.. CpuColumns, .. kinds.Select(k => ">" + k), ">ok/s", ">p99 ms", ">errors"]);
+        void Row(string system, OperationResult o)
+        {
+            var b = Systems.FirstOrDefault(s => s.Name == Baseline)?.AtRateOf(o.Operation)?.CpuMsPerRequest;
+            var perKind = kinds.Select(k => o.Cpu?.FirstOrDefault(c => c.Kind == k) is { } c && o.Sent > 0 ? (c.Seconds * 1000 / o.Sent).ToString("0.000", inv) : "");
+            table.Add([system, o.Operation, o.CpuMsPerRequest?.ToString("0.000", inv) ?? "n/a",
+                b is > 0 && o.CpuMsPerRequest is { } c && system != Baseline ? (c / b.Value).ToString("0.00", inv) + "×" : "",
+                .. perKind, o.Throughput.ToString("N0", inv), o.P99Ms.ToString("0.00", inv), o.Errors.ToString(inv)]);
+        }
+        if (Pgbench is { Cpu: not null } pg)
+            Row("pgbench", pg with { Operation = "insert" });
+        foreach (var s in Systems)
+            foreach (var o in s.AtRate)
+                Row(s.Name, o);
+        var idle = new TextTable("system", "process", ">count", ">idle % of a core each");
+        foreach (var s in Systems)
+            foreach (var c in s.Idle)
+                idle.Add(s.Name, c.Kind, c.Processes.ToString(inv), s.IdleCorePercent(c.Kind)?.ToString("0.##", inv) ?? "");
+        return $"CPU per request at a fixed offered rate ({Settings.Rate:0} req/s, {Settings.RateSeconds} s each; ms of CPU summed over every process of the system = CPU-s per 1,000 requests):\n{table}\nIdle ({Settings.IdleSeconds} s without a request, after the load):\n{idle}";
+    }
+
     public string Table()
     {
         var inv = CultureInfo.InvariantCulture;
@@ -182,6 +265,8 @@ public sealed record BenchReport(
                 Row(s.Name, o.Operation, o, RatioOf(s.Name, o.Operation));
         }
         text.Append(figures);
+        if (Systems.Any(x => x.AtRate.Count > 0))
+            text.AppendLine().Append(CpuTable());
         if (Systems.Concat(Pgbench is null ? [] : [new SystemResult("pgbench", "", [Pgbench])]).SelectMany(s => s.Operations).Any(o => o.Database?.WalScope == "cluster"))
             text.AppendLine("* WAL of the whole server (pg_walinspect unavailable): other databases' writes count too.");
         text.AppendLine();

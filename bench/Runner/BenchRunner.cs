@@ -26,10 +26,21 @@ public sealed record BenchOptions
     public int Activations { get; init; } = 10_000;
     /// <summary>Scale-down events in the short graceful experiment that measures p99 while pods leave; 0 skips it.</summary>
     public int ScaleDownEvents { get; init; } = 2;
-    /// <summary>Which of pgbench, baseline, orderly-1, orderly-2 to run (all by default; ratios need baseline and pgbench).</summary>
+    /// <summary>Which of pgbench, baseline, orderly-1, orderly-2, orderly-3 (N gateways + N silos) to run (all by default; ratios need baseline and pgbench).</summary>
     public IReadOnlySet<string> Systems { get; init; } = AllSystems;
 
-    public static readonly IReadOnlySet<string> AllSystems = new HashSet<string> { "pgbench", "baseline", "orderly-1", "orderly-2" };
+    /// <summary>Requests per second offered at a fixed rate, below every system's saturation, for the CPU-per-request figures; 0 skips them.</summary>
+    public double Rate { get; init; } = 150;
+
+    public int RateSeconds { get; init; } = 8;
+
+    /// <summary>Seconds with no request at all, after the load, over which idle CPU is measured.</summary>
+    public int IdleSeconds { get; init; } = 10;
+
+    public static readonly IReadOnlySet<string> AllSystems = new HashSet<string> { "pgbench", "baseline", "orderly-1", "orderly-2", "orderly-3" };
+
+    /// <summary>The Orderly systems the bench knows: N gateways and N silos.</summary>
+    public static readonly IReadOnlyList<int> OrderlySizes = [1, 2, 3];
 }
 
 /// <summary>
@@ -69,6 +80,16 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
                 Path.Combine(options.OutDir, "pgbench"), cancellationToken);
             pgbench = pgbench with { Sent = pgbench.Requests, Database = await probe.WorkAsync(before, await probe.SampleAsync(cancellationToken), pgbench.Requests, cancellationToken) };
             output.WriteLine($"    insert {pgbench.Throughput,10:N0} tx/s   p50 {pgbench.P50Ms:0.00} ms   p99 {pgbench.P99Ms:0.00} ms   {Work(pgbench.Database)}");
+            if (options.Rate > 0)
+            {
+                var cpu = await SystemCpu.OfAsync(cluster, options.ConnectionString, cancellationToken);
+                var cpuBefore = cpu.Sample();
+                var atRate = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.RateSeconds),
+                    Path.Combine(options.OutDir, "pgbench-rate"), cancellationToken, options.Rate);
+                atRate = (atRate with { Sent = atRate.Requests }).WithCpu(SystemCpu.Between(cpuBefore, cpu.Sample()));
+                output.WriteLine($"    insert at {options.Rate:0} tx/s: {Cpu(atRate)}");
+                pgbench = pgbench with { Cpu = atRate.Cpu, CpuMsPerRequest = atRate.CpuMsPerRequest };
+            }
         }
 
         var systems = new List<SystemResult>();
@@ -81,32 +102,21 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             {
                 await cluster.StartBaselineAsync(0, one, cancellationToken);
                 await cluster.StartHaproxyAsync(one, cancellationToken);
-            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, null, cancellationToken)));
+            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, null, cluster, cancellationToken)));
         }
 
         SiloShutdown? shutdown = null;
-        if (options.Systems.Contains("orderly-1"))
+        var sizes = BenchOptions.OrderlySizes.Where(n => options.Systems.Contains($"orderly-{n}")).ToList();
+        foreach (var n in sizes)
         {
-            output.WriteLine(Step("orderly, 1 silo: gateway + silo behind HAProxy"));
-            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(one, cancellationToken), async () =>
+            output.WriteLine(Step($"orderly, {n} gateway(s) + {n} silo(s) behind HAProxy"));
+            var spec = new ClusterSpec(n, n, "graceful", options.ConnectionString);
+            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(spec, cancellationToken), async () =>
             {
-                var result = await MeasureAsync("orderly-1-silo", "1 gateway, 1 silo (graceful profile)", options, probe, runId, tokens, cancellationToken);
-                // With a second silo the stop is timed there instead, where orders have somewhere to go.
-                if (options.Activations > 0 && !options.Systems.Contains("orderly-2"))
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: null, tokens, cancellationToken);
-                return result;
-            }));
-        }
-
-        if (options.Systems.Contains("orderly-2"))
-        {
-            output.WriteLine(Step("orderly, 2 silos: gateway + 2 silos behind HAProxy"));
-            var two = one with { Silos = 2 };
-            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(two, cancellationToken), async () =>
-            {
-                var result = await MeasureAsync("orderly-2-silos", "1 gateway, 2 silos (graceful profile)", options, probe, runId, tokens, cancellationToken);
-                if (options.Activations > 0)
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: 1, tokens, cancellationToken);
+                var result = await MeasureAsync(OrderlyName(n), $"{n} gateway(s), {n} silo(s) (graceful profile)", options, probe, runId, tokens, cluster, cancellationToken);
+                // The silo stop is timed on the smallest cluster with somewhere for its orders to go.
+                if (options.Activations > 0 && (n == 2 || n == sizes[^1] && shutdown is null))
+                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: n > 1 ? 1 : null, tokens, cancellationToken);
                 return result;
             }));
         }
@@ -129,9 +139,12 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var report = new BenchReport(
             DateTimeOffset.UtcNow,
             new Machine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
-            new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents),
+            new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents)
+            {
+                Rate = options.Rate, RateSeconds = options.RateSeconds, IdleSeconds = options.IdleSeconds,
+            },
             pgbench, systems, ratios, shutdown, scaleDown,
-            [.. BenchReport.DatabaseTargetsOf(systems), .. BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems))]);
+            [.. BenchReport.CpuTargetsOf(systems), .. BenchReport.DatabaseTargetsOf(systems), .. BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems))]);
         await report.WriteAsync(options.OutDir);
         output.WriteLine();
         output.WriteLine(report.Table());
@@ -171,7 +184,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     /// <summary>The operations, one after another, against whatever listens behind HAProxy.</summary>
     /// <param name="tokens">Where Orderly's callers get their tokens; null for a system that takes none.</param>
     private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId,
-        BearerTokens? tokens, CancellationToken cancellationToken)
+        BearerTokens? tokens, LocalCluster cluster, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
         var prefix = $"bench-{runId}-{name}";
@@ -214,8 +227,95 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Work(result.Database)}");
             results.Add(result);
         }
-        return new SystemResult(name, description, results);
+        if (options.Rate <= 0)
+            return new SystemResult(name, description, results);
+
+        // CPU per request at a fixed offered rate, then with no request at all.
+        var cpu = await SystemCpu.OfAsync(cluster, options.ConnectionString, cancellationToken);
+        var lifecycle = await HeadersAsync(tokens, Enumerable.Range(0, options.Concurrency).Select(w => $"{prefix}-life-{w}"), cancellationToken);
+        var atRate = new List<OperationResult>();
+        var single = plan.Where(p => p.Operation is Operations.Create or Operations.ReadHot or Operations.Update or Operations.NoOp).ToList();
+        foreach (var (operation, request) in single)
+            atRate.Add(await AtRateAsync(operation, options, probe, cpu, 1, async (n, ct) =>
+            {
+                using var message = request((int)(n % options.Concurrency), n);
+                using var response = await http.SendAsync(message, ct);
+                return (1, response.IsSuccessStatusCode ? 0 : 1);
+            }, cancellationToken));
+        atRate.Add(await AtRateAsync(Operations.Lifecycle, options, probe, cpu, LifecycleRequests,
+            (n, ct) => LifecycleAsync(http, n, $"{prefix}-life-{n % options.Concurrency}", lifecycle[n % options.Concurrency], staff, ct), cancellationToken));
+
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        var idleBefore = cpu.Sample();
+        await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
+        var idle = SystemCpu.Between(idleBefore, cpu.Sample());
+        var result2 = new SystemResult(name, description, results) { AtRate = atRate, Idle = idle, IdleSeconds = options.IdleSeconds };
+        output.WriteLine("    idle: " + string.Join(", ", idle.Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"{c.Kind} {result2.IdleCorePercent(c.Kind):0.##}% of a core each ({c.Processes})"))));
+        return result2;
     }
+
+    /// <summary>A lifecycle sends 8 or 9 requests (one or two address changes): 8.5 on average.</summary>
+    private const double LifecycleRequests = 8.5;
+
+    private async Task<OperationResult> AtRateAsync(string operation, BenchOptions options, DatabaseWorkProbe probe, SystemCpu cpu, double requestsPerUnit,
+        Func<long, CancellationToken, Task<(int Requests, int Errors)>> unit, CancellationToken cancellationToken)
+    {
+        // The single operations' database work is the closed loop's; a lifecycle's is its own (a sample waits 10 s).
+        var lifecycle = operation == Operations.Lifecycle;
+        var before = lifecycle ? await probe.SampleAsync(cancellationToken) : null;
+        var cpuBefore = cpu.Sample();
+        var result = await FixedRate.RunAsync(operation, options.Rate / requestsPerUnit, TimeSpan.FromSeconds(options.RateSeconds),
+            maxInFlight: 256, unit, cancellationToken);
+        result = result.WithCpu(SystemCpu.Between(cpuBefore, cpu.Sample())) with { RequestsPerUnit = requestsPerUnit };
+        if (before is not null)
+            result = result with { Database = await probe.WorkAsync(before, await probe.SampleAsync(cancellationToken), result.Sent, cancellationToken) };
+        output.WriteLine($"    {operation,-15} at {options.Rate:0} req/s: {result.Throughput,6:N0} ok/s   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Cpu(result)}");
+        return result;
+    }
+
+    /// <summary>One order, placed by its customer and seen through to delivery by staff; stops at the first failure.</summary>
+    private static async Task<(int Requests, int Errors)> LifecycleAsync(HttpClient http, long n, string customer, AuthenticationHeaderValue? owner,
+        AuthenticationHeaderValue? staff, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        async Task<string?> Send(AuthenticationHeaderValue? token, HttpRequestMessage request)
+        {
+            sent++;
+            using (request)
+            {
+                As(token, request);
+                using var response = await http.SendAsync(request, cancellationToken);
+                return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(cancellationToken) : null;
+            }
+        }
+        var placed = await Send(owner, Json(HttpMethod.Post, "/orders", OrderBody.Replace("{0}", customer, StringComparison.Ordinal)));
+        if (placed is null)
+            return (sent, 1);
+        using var doc = System.Text.Json.JsonDocument.Parse(placed);
+        var order = $"/orders/{doc.RootElement.GetProperty("id").GetString()}";
+        var steps = new List<(AuthenticationHeaderValue?, Func<HttpRequestMessage>)>
+        {
+            (owner, () => new HttpRequestMessage(HttpMethod.Get, order)),
+            (owner, () => Json(HttpMethod.Patch, order, """{"deliveryAddress":"9 Side St"}""")),
+        };
+        if (n % 2 == 0)
+            steps.Add((owner, () => Json(HttpMethod.Patch, order, """{"deliveryAddress":"10 Side St"}""")));
+        steps.Add((owner, () => new HttpRequestMessage(HttpMethod.Get, order)));
+        foreach (var status in new[] { "packed", "shipped", "delivered" })
+            steps.Add((staff, () => Json(HttpMethod.Post, order + "/status", $$"""{"status":"{{status}}"}""")));
+        steps.Add((owner, () => new HttpRequestMessage(HttpMethod.Get, order)));
+        foreach (var (token, request) in steps)
+            if (await Send(token, request()) is null)
+                return (sent, 1);
+        return (sent, 0);
+    }
+
+    private static string OrderlyName(int n) => $"orderly-{n}+{n}";
+
+    private static string Cpu(OperationResult result) => result.Cpu is not { } cpu ? "" :
+        string.Create(CultureInfo.InvariantCulture, $"CPU {result.CpuMsPerRequest:0.000} ms per request (")
+        + string.Join(", ", cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Kind} {c.Seconds * 1000 / Math.Max(1, result.Sent):0.000}"))) + ")";
 
     /// <summary>
     /// Fills silo-0 up to the wanted number of activations (orders it holds in memory), then sends

@@ -12,6 +12,24 @@ public sealed record OperationResult(string Operation, long Requests, long Error
     /// <summary>Postgres' own count of the work per request; null when the bench did not measure it.</summary>
     public DatabaseWork? Database { get; init; }
 
+    /// <summary>CPU the system's processes spent during the run, by kind; null when not measured (runs at saturation).</summary>
+    public IReadOnlyList<ProcessCpu>? Cpu { get; init; }
+
+    /// <summary>
+    /// CPU milliseconds per request summed over every process of the system — the same number as
+    /// CPU-seconds per 1,000 requests; null when not measured.
+    /// </summary>
+    public double? CpuMsPerRequest { get; init; }
+
+    /// <summary>Requests one unit of the run sent: 1, or the requests of one order's lifecycle.</summary>
+    public double RequestsPerUnit { get; init; } = 1;
+
+    public OperationResult WithCpu(IReadOnlyList<ProcessCpu> cpu) => this with
+    {
+        Cpu = cpu,
+        CpuMsPerRequest = Sent == 0 ? null : Math.Round(cpu.Sum(c => c.Seconds) * 1000 / Sent, 3),
+    };
+
     /// <param name="errorsInHistogram">Whether the histogram holds the errors' latencies too (else only successes').</param>
     public static OperationResult From(string operation, HistogramBase latencyMicros, long errors, double seconds, bool errorsInHistogram = false)
     {

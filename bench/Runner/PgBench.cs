@@ -21,7 +21,8 @@ public static class PgBench
     private const string Document =
         """{"items": [{"sku": "SKU-17", "quantity": 2}], "status": "placed", "version": 1, "customerId": "pgbench", "deliveryAddress": "221 Main St", "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z"}""";
 
-    public static async Task<OperationResult> RunAsync(string connectionString, int clients, TimeSpan duration, string workDir, CancellationToken cancellationToken)
+    /// <param name="rate">Transactions per second to offer (pgbench -R), or null for as many as the clients can.</param>
+    public static async Task<OperationResult> RunAsync(string connectionString, int clients, TimeSpan duration, string workDir, CancellationToken cancellationToken, double? rate = null)
     {
         if (!File.Exists(Binary))
             throw new ClusterException($"pgbench not found at {Binary} (install postgresql-client or set PG_BIN)");
@@ -47,6 +48,7 @@ public static class PgBench
             "-n", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
             "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
             "-f", script, "-l", $"--log-prefix={logPrefix}",
+            .. rate is { } r ? new[] { "-R", r.ToString("0.###", CultureInfo.InvariantCulture) } : [],
             "-h", cs.Host ?? "127.0.0.1", "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username ?? "orderly", cs.Database ?? "orderly",
         ], cancellationToken, environment, workDir);
         if (run.ExitCode != 0)

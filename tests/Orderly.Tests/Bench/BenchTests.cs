@@ -14,7 +14,7 @@ public sealed class BenchTests(ShortBench run, ITestOutputHelper output) : IClas
     public void Every_system_answered_every_operation_without_an_error()
     {
         output.WriteLine(run.Output);
-        Assert.Equal(["baseline", "orderly-1-silo", "orderly-2-silos"], Report.Systems.Select(s => s.Name));
+        Assert.Equal(["baseline", "orderly-1+1", "orderly-2+2"], Report.Systems.Select(s => s.Name));
         Assert.NotNull(Report.Pgbench);
         Assert.True(Report.Pgbench.Throughput > 0 && Report.Pgbench.Errors == 0, $"pgbench: {Report.Pgbench}");
         foreach (var system in Report.Systems)
@@ -27,6 +27,36 @@ public sealed class BenchTests(ShortBench run, ITestOutputHelper output) : IClas
                 Assert.InRange(Math.Abs(o.Requests / o.Seconds - o.Throughput), 0, 0.1);
             });
         }
+    }
+
+    [Fact]
+    public void Every_system_is_charged_the_CPU_of_all_its_processes_at_the_fixed_rate()
+    {
+        Assert.NotNull(Report.Pgbench!.CpuMsPerRequest);
+        Assert.Equal(["postgres"], Report.Pgbench.Cpu!.Select(c => c.Kind));
+        foreach (var system in Report.Systems)
+        {
+            Assert.Equal(Operations.AtRate, system.AtRate.Select(o => o.Operation));
+            var kinds = system.Name == BenchReport.Baseline ? new[] { "baseline", "haproxy", "postgres" } : ["gateway", "haproxy", "postgres", "silo"];
+            Assert.All(system.AtRate, o =>
+            {
+                Assert.Equal(0, o.Errors);
+                Assert.True(o.Sent > 0 && o.CpuMsPerRequest > 0, $"{system.Name} {o.Operation}: {o.Sent} sent, {o.CpuMsPerRequest} ms");
+                Assert.Equal(kinds, o.Cpu!.Select(c => c.Kind));
+                Assert.Equal(o.Cpu!.Sum(c => c.Seconds) * 1000 / o.Sent, o.CpuMsPerRequest!.Value, 2);
+                // The rate is offered, not hoped for: what was sent is what was due.
+                Assert.InRange(o.Sent / o.RequestsPerUnit, 0.8 * ShortBench.Rate * ShortBench.RateSeconds / o.RequestsPerUnit, 1.2 * ShortBench.Rate * ShortBench.RateSeconds / o.RequestsPerUnit + 1);
+            });
+            Assert.NotNull(system.IdleCorePercent("postgres"));
+            if (system.Name != BenchReport.Baseline)
+            {
+                Assert.Equal(system.Name == "orderly-2+2" ? 2 : 1, system.Idle.Single(c => c.Kind == "silo").Processes);
+                Assert.Contains(Report.Targets, t => t.Name == $"idle silo, share of one core ({system.Name})");
+            }
+        }
+        Assert.Contains(Report.Targets, t => t.Name == "CPU per create, 2 + 2 vs 1 + 1");
+        Assert.Contains(Report.Targets, t => t.Name == "CPU per hot read vs baseline (orderly-1+1)");
+        Assert.Contains("CPU per request at a fixed offered rate", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -65,8 +95,9 @@ public sealed class BenchTests(ShortBench run, ITestOutputHelper output) : IClas
         Assert.Equal(Report.Systems.SelectMany(s => s.Operations), read.Systems.SelectMany(s => s.Operations));
         Assert.Equal(Report.Ratios, read.Ratios);
         var html = await File.ReadAllTextAsync(Path.Combine(run.OutDir, "bench.html"));
-        // Database work first (WAL, rows written), then throughput and p99: one chart each.
-        Assert.Equal(4, html.Split("<svg").Length - 1);
+        // CPU per request first, then database work (WAL, rows written), then throughput and p99: one chart each.
+        Assert.Equal(5, html.Split("<svg").Length - 1);
+        Assert.True(html.IndexOf("CPU per request", StringComparison.Ordinal) < html.IndexOf("WAL bytes per request", StringComparison.Ordinal), "CPU comes first");
         Assert.True(html.IndexOf("WAL bytes per request", StringComparison.Ordinal) < html.IndexOf("Throughput", StringComparison.Ordinal),
             "database work is not the headline");
         foreach (var system in Report.Systems)
