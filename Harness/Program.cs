@@ -19,7 +19,8 @@ var database = new Option<string>("--db") { Description = "single (the throwaway
 database.AcceptOnlyFromAmong("single", "pair");
 var upEndpoints = new Option<string>("--db-endpoints") { Description = "with --db pair: cluster (the cluster endpoint) or instances (both instance endpoints)", DefaultValueFactory = _ => "cluster" };
 upEndpoints.AcceptOnlyFromAmong("cluster", "instances");
-var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile, database, upEndpoints };
+var noPrometheus = new Option<bool>("--no-prometheus") { Description = "do not start the local Prometheus (on 9090 + offset, with the rules of k8s/monitoring)" };
+var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile, database, upEndpoints, noPrometheus };
 up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 {
     var connectionString = Cli.ConnectionString();
@@ -28,7 +29,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
         await new DatabasePair(cluster.Layout, Console.Out).StartAsync(ct);
         connectionString = parse.GetValue(upEndpoints) == "instances" ? DatabasePair.InstanceEndpointsConnectionString : DatabasePair.ClusterEndpointConnectionString;
     }
-    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, connectionString);
+    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, connectionString) { Prometheus = !parse.GetValue(noPrometheus) };
     await cluster.UpAsync(spec, ct);
     Console.WriteLine();
     Console.WriteLine($"Orderly is up ({spec.Profile} profile).");
@@ -36,6 +37,8 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     Console.WriteLine($"  OpenAPI                                  {ClusterLayout.FrontEndUrl}openapi/v1.json");
     Console.WriteLine($"  tokens (issuer {ClusterLayout.IssuerUrl})  ./orderly token --customer ID   or   ./orderly token --staff");
     Console.WriteLine($"  HAProxy stats                            http://127.0.0.1:{ClusterLayout.HaproxyStatsPort}/");
+    if (spec.Prometheus)
+        Console.WriteLine($"  Prometheus (alerts: /alerts)             {ClusterLayout.PrometheusUrl}");
     for (var i = 0; i < spec.Gateways; i++)
         Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
     for (var i = 0; i < spec.Silos; i++)

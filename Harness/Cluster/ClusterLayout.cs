@@ -3,7 +3,7 @@ namespace Orderly.Harness.Cluster;
 /// <summary>
 /// The local cluster's names, ports and files, as docs/architecture.md fixes them (each shifted by ORDERLY_PORT_OFFSET): gateway i on 5100+i
 /// (public) and 5300+i (management), silo i on 5200+i (management), 11111+i (silo) and 30000+i
-/// (Orleans gateway), HAProxy on 8080/8404, the token issuer on 5090,
+/// (Orleans gateway), HAProxy on 8080/8404, the token issuer on 5090, the local Prometheus on 9090,
 /// pid files in .orderly/run and logs in .orderly/logs.
 /// </summary>
 public sealed record ClusterLayout(string Root, string Configuration = "Release")
@@ -22,6 +22,9 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     public static int IssuerPort => 5090 + PortOffset;
     public static string IssuerUrl => $"http://127.0.0.1:{IssuerPort}";
     public const string IssuerName = "issuer";
+    /// <summary>The local Prometheus (Monitoring/LocalPrometheus.cs): its UI and HTTP API.</summary>
+    public static int PrometheusPort => 9090 + PortOffset;
+    public static Uri PrometheusUrl => new($"http://127.0.0.1:{PrometheusPort}");
     public const int MaxReplicas = 16;
 
     public static ClusterLayout FromEnvironment()

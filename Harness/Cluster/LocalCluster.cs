@@ -20,6 +20,9 @@ public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string
     public IReadOnlyList<string> SiloSettings { get; init; } = LocalFailureDetection;
     public IReadOnlyList<string> GatewaySettings { get; init; } = [];
 
+    /// <summary>Also start the local Prometheus (Monitoring/LocalPrometheus.cs) on the management ports.</summary>
+    public bool Prometheus { get; init; }
+
     /// <summary>
     /// The probes themselves are the product's (Silo/appsettings.json, docs/reliability.md). Locally
     /// the silos also write their I-am-alive row more often, so a start-up finds a dead one sooner.
@@ -72,6 +75,18 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         await Task.WhenAll(Enumerable.Range(0, spec.Gateways).Select(i => StartGatewayAsync(i, spec, cancellationToken)));
         output.WriteLine("starting HAProxy");
         await StartHaproxyAsync(spec, cancellationToken);
+        if (spec.Prometheus)
+        {
+            output.WriteLine("starting Prometheus");
+            await StartPrometheusAsync(spec, cancellationToken);
+        }
+    }
+
+    /// <summary>The local Prometheus, scraping every management port of <paramref name="spec"/>'s replicas.</summary>
+    public async Task StartPrometheusAsync(ClusterSpec spec, CancellationToken cancellationToken)
+    {
+        var process = Started[Monitoring.LocalPrometheus.Name] = await Monitoring.LocalPrometheus.StartAsync(layout, spec.Silos, spec.Gateways, cancellationToken);
+        await WaitReadyAsync(process, new Uri(ClusterLayout.PrometheusUrl, "/-/ready"), cancellationToken);
     }
 
     public async Task MigrateAsync(ClusterSpec spec, CancellationToken cancellationToken)
@@ -159,7 +174,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public async Task DownAsync()
     {
         var all = Running().ToList();
-        static int Order(string name) => name == "haproxy" ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1
+        static int Order(string name) => name is "haproxy" or Monitoring.LocalPrometheus.Name ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1
             : name == ClusterLayout.IssuerName ? 3 : 2;
         foreach (var group in all.GroupBy(p => Order(p.Name)).OrderBy(g => g.Key))
         {
@@ -236,6 +251,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             return new Uri(ClusterLayout.FrontEndUrl, "/health/ready");
         if (name == ClusterLayout.IssuerName)
             return new Uri($"{ClusterLayout.IssuerUrl}/health/ready");
+        if (name == Monitoring.LocalPrometheus.Name)
+            return new Uri(ClusterLayout.PrometheusUrl, "/-/ready");
         var dash = name.LastIndexOf('-');
         if (dash < 0 || !int.TryParse(name.AsSpan(dash + 1), out var i))
             return null;
@@ -283,6 +300,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             (ClusterLayout.HaproxyStatsPort, "haproxy stats"),
             (ClusterLayout.IssuerPort, ClusterLayout.IssuerName),
         };
+        if (spec.Prometheus)
+            wanted.Add((ClusterLayout.PrometheusPort, Monitoring.LocalPrometheus.Name));
         for (var i = 0; i < spec.Silos; i++)
         {
             wanted.Add((ClusterLayout.SiloManagementPort(i), ClusterLayout.SiloName(i)));

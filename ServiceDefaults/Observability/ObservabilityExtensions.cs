@@ -22,6 +22,8 @@ public static class ObservabilityExtensions
             .AddMeter("Microsoft.Orleans")
             .AddMeter(OrderlyMetrics.MeterName)
             .AddMeter("Orderly.Orders")
+            // Npgsql's own meter: connection pool usage and command durations (docs/observability.md).
+            .AddMeter("Npgsql")
             // Every scrape sees the present (readiness flips within a drain window), not a cached copy.
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return builder;

@@ -25,10 +25,12 @@ public sealed class ClusterUnderTest : IAsyncDisposable
 
     public LocalCluster Cluster { get; }
     public string ConnectionString { get; }
+    /// <summary>What was started, for starting a replacement replica the same way.</summary>
+    public ClusterSpec Spec { get; private set; } = null!;
 
     public ManagedProcess this[string name] => Cluster.Started[name];
 
-    public static async Task<ClusterUnderTest> StartAsync(string profile, int silos = 2, int gateways = 2, IReadOnlyList<string>? gatewaySettings = null)
+    public static async Task<ClusterUnderTest> StartAsync(string profile, int silos = 2, int gateways = 2, IReadOnlyList<string>? gatewaySettings = null, bool prometheus = false)
     {
         var layout = Processes.Layout;
         var cluster = new LocalCluster(layout, TextWriter.Null);
@@ -37,13 +39,15 @@ public sealed class ClusterUnderTest : IAsyncDisposable
         var result = new ClusterUnderTest(cluster, cs);
         try
         {
-            await cluster.UpAsync(new ClusterSpec(silos, gateways, profile, cs)
+            result.Spec = new ClusterSpec(silos, gateways, profile, cs)
             {
+                Prometheus = prometheus,
                 HealthCheckIntervalMs = HealthCheckIntervalMs,
                 HealthCheckTimeoutMs = HealthCheckIntervalMs / 2,
                 GatewayDrainSeconds = GatewayDrainSeconds,
                 GatewaySettings = gatewaySettings ?? [],
-            });
+            };
+            await cluster.UpAsync(result.Spec);
         }
         catch
         {
