@@ -16,8 +16,8 @@ namespace Orderly.Tests.Kubernetes;
 /// </summary>
 public sealed partial class EksTests(ITestOutputHelper output)
 {
-    /// <summary>Everything a person applies or creates: both overlays and their load-client Jobs.</summary>
-    public static readonly TheoryData<string> Renderings = new("overlays/eks", "overlays/naive", "overlays/eks/loadclient", "overlays/naive/loadclient");
+    /// <summary>Everything a person applies or creates: both overlays, their load-client Jobs and the schema Job.</summary>
+    public static readonly TheoryData<string> Renderings = new("overlays/eks", "overlays/naive", "overlays/eks/loadclient", "overlays/naive/loadclient", "schema");
 
     public static readonly TheoryData<string> Overlays = new("eks", "naive");
 

@@ -19,11 +19,15 @@ public sealed class Manifests
 
     public static string K8sDir => Path.Combine(TestDatabase.Layout.Root, "k8s");
 
-    public static async Task<Manifests> RenderAsync(string overlay)
+    /// <summary>An overlay, by its name under k8s/overlays.</summary>
+    public static Task<Manifests> RenderAsync(string overlay) => RenderDirAsync(Path.Combine("overlays", overlay));
+
+    /// <summary>Any kustomization, by its folder under k8s (e.g. "schema").</summary>
+    public static async Task<Manifests> RenderDirAsync(string dir)
     {
-        var yaml = await KustomizeAsync(Path.Combine(K8sDir, "overlays", overlay));
+        var yaml = await KustomizeAsync(Path.Combine(K8sDir, dir));
         // strict: a field the Kubernetes API does not know (a typo, a mis-indented block) fails here.
-        return new Manifests(overlay, KubernetesYaml.LoadAllFromString(yaml, strict: true));
+        return new Manifests(dir, KubernetesYaml.LoadAllFromString(yaml, strict: true));
     }
 
     public static async Task<string> KustomizeAsync(string dir)
