@@ -11,9 +11,14 @@ public sealed class ClusterClientOptions
     [Range(1, 3600)]
     public int ConnectTimeoutSeconds { get; set; } = 60;
 
-    /// <summary>How often the client re-reads the list of silo gateways from membership.</summary>
+    /// <summary>
+    /// How often the client re-reads the list of silo gateways from membership. A silo gateway that went
+    /// silent (a lost node) keeps the grains it routes timing out until this re-read drops it, so declared
+    /// dead (≈ 4.5 s) plus this must stay well inside <c>GrainCalls:BudgetSeconds</c> (10): at 5 s a call
+    /// could spend its last attempt on the dead silo and answer 503 (seen in the node-loss chaos run).
+    /// </summary>
     [Range(1, 300)]
-    public int GatewayListRefreshSeconds { get; set; } = 5;
+    public int GatewayListRefreshSeconds { get; set; } = 2;
 
     /// <summary>
     /// When set (Kubernetes: the silos' headless Service), silos are found through DNS instead of the
