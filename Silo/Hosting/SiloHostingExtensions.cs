@@ -40,7 +40,13 @@ public static class SiloHostingExtensions
             silo.AddOrderlyClustering();
             silo.AddOrderlyStorage();
             silo.AddShutdownTracking(ShutdownHosting.IsGraceful(builder));
-            silo.AddDashboard();
+            // The dashboard samples every silo's counters and grain statistics on a timer (Orleans' default:
+            // every second), busy or idle. Every 10 s by default here: Orleans:Dashboard:CounterUpdateIntervalMs.
+            silo.AddDashboard(o =>
+            {
+                o.CounterUpdateIntervalMs = 10_000;
+                builder.Configuration.GetSection("Orleans:Dashboard").Bind(o);
+            });
             silo.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
