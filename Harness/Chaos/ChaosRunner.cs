@@ -13,7 +13,7 @@ using Orderly.LoadClient.Load;
 
 namespace Orderly.Harness.Chaos;
 
-/// <summary>The faults by the names tools and tests select them with (docs/chaos.md).</summary>
+/// <summary>The faults by the names tools and tests select them with (docs/experiment.md, "Chaos").</summary>
 public static class ChaosFaults
 {
     public const string SiloKill = "silo-kill";

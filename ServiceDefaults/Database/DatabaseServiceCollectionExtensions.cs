@@ -33,6 +33,9 @@ public static class DatabaseServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>Connections per process when the connection string does not say (Postgres: 2–4 per core serve best).</summary>
+    public const int DefaultMaxPoolSize = 20;
+
     /// <summary>
     /// Orderly's Npgsql defaults, each kept when the connection string sets it. Orleans' queries and
     /// Orderly's own leave no session state behind, so a pooled connection need not be reset on
@@ -44,9 +47,6 @@ public static class DatabaseServiceCollectionExtensions
     /// max_connections 300, which 13 processes × 100 can exceed (13 × 20 cannot). Size it so that
     /// pods × Maximum Pool Size stays under the server's max_connections (Aurora: by instance class).
     /// </summary>
-    /// <summary>Connections per process when the connection string does not say (Postgres: 2–4 per core serve best).</summary>
-    public const int DefaultMaxPoolSize = 20;
-
     /// <param name="connectionLifetimeSeconds">Npgsql's Connection Lifetime unless the connection string sets it (see <see cref="DatabaseOptions.ConnectionLifetimeSeconds"/>).</param>
     public static NpgsqlDataSourceBuilder Tuned(string connectionString, int connectionLifetimeSeconds = 300)
     {

@@ -100,7 +100,7 @@ public sealed class AppliedCommandJson : JsonConverter<AppliedCommand>
 /// <summary>
 /// The JSON property names the schema reads to fill the <c>orders</c> columns (status, customer, the
 /// listing's timestamps, the idempotency key). The write function in Silo/Schema/Migrations reads
-/// exactly these; OrderStorageContractTests fails when C# and SQL disagree.
+/// exactly these; OrderStorageTests fails when C# and SQL disagree.
 /// </summary>
 public static class OrderJsonNames
 {
