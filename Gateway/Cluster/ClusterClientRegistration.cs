@@ -25,8 +25,6 @@ public static partial class ClusterClientExtensions
             else
                 client.UseAdoNetClustering(o => o.Invariant = "Npgsql");
             client.UseConnectionRetryFilter<ConnectUntilDeadline>();
-            // Storage errors from a silo arrive as themselves, so they can be told apart and retried.
-            client.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             // Orleans sends every call for a grain to the same silo gateway while its connection looks
             // open; a black-holed one must close within seconds so the calls move to another gateway.
             client.Services.UsePeerSocketsForOrleans(builder.Configuration);

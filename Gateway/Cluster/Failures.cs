@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Npgsql;
+using Orderly.Grains;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -16,9 +16,11 @@ public enum FailureKind
 }
 
 /// <summary>
-/// Tells failures a retry can fix from failures it cannot, by exception type and Postgres SQLSTATE —
-/// never by message text. Retrying a permanent failure only multiplies its cost (one bad request
-/// becoming nine database statements) and tells the client to retry something that cannot succeed.
+/// Tells failures a retry can fix from failures it cannot, by exception type — never by message text.
+/// Retrying a permanent failure only multiplies its cost and tells the client to retry something that
+/// cannot succeed. Database failures arrive already decided: the silo turns them into
+/// <see cref="StorageFailureException"/> with its verdict (Grains/Orders/Storage/StorageFailures.cs),
+/// so the gateway knows no database driver and no SQLSTATE.
 /// </summary>
 /// <remarks>
 /// A failure raised in a silo reaches the gateway through Orleans, sometimes wrapped in an
@@ -46,12 +48,7 @@ public static class Failures
     /// <summary>The verdict one exception carries by itself, or null when only its cause can tell.</summary>
     private static FailureKind? VerdictOf(Exception e) => e switch
     {
-        PostgresException p => IsTransientSqlState(SqlStateOf(p)) ? FailureKind.Transient : FailureKind.Permanent,
-        // Npgsql raises NpgsqlException itself only for failures to talk to the server (broken or
-        // refused connections, timeouts, an exhausted pool); data and usage errors come as
-        // PostgresException or CLR exceptions. IsTransient says so too, but it is computed from the
-        // inner exception, which may not survive the Orleans wire.
-        NpgsqlException => FailureKind.Transient,
+        StorageFailureException s => s.Transient ? FailureKind.Transient : FailureKind.Permanent,
         // A write raced another activation's: the grain reloads and a retry sees the stored order.
         InconsistentStateException => FailureKind.Transient,
         TimeoutException or TimeoutRejectedException or SocketException or IOException => FailureKind.Transient,
@@ -61,34 +58,6 @@ public static class Failures
         _ => null,
     };
 
-    /// <summary>
-    /// The SQLSTATE of a Postgres error. Orleans carries the exception's Data across the wire but not
-    /// its SqlState property; Npgsql puts the same value into Data["SqlState"].
-    /// </summary>
-    public static string SqlStateOf(PostgresException e) =>
-        !string.IsNullOrEmpty(e.SqlState) ? e.SqlState : e.Data[nameof(PostgresException.SqlState)] as string ?? "";
-
-    /// <summary>
-    /// SQLSTATEs a retry can get past (PostgreSQL Appendix A; Npgsql's IsTransient list plus deadlock
-    /// and shutdown): connection exceptions (class 08), serialization failure and deadlock (40001,
-    /// 40P01), insufficient resources (class 53), operator intervention — a server shutting down,
-    /// crashed or starting, a statement timeout, an idle session ended (class 57 except 57P04, database
-    /// dropped) — lock or object busy (55P03, 55006, 55000), system and I/O errors (58000, 58030),
-    /// and a write sent to a read-only server (25006), which a failover produces.
-    /// Everything else — data exceptions (22), integrity violations (23), syntax and access rules (42),
-    /// raised exceptions (P0) — fails the same way every time.
-    /// </summary>
-    public static bool IsTransientSqlState(string sqlState) => sqlState switch
-    {
-        "40001" or "40P01" or "55P03" or "55006" or "55000" or "58000" or "58030" => true,
-        // read_only_sql_transaction: a write reached a server that is not the writer — after a
-        // failover, the old writer back as a reader behind a cluster endpoint that has not moved yet.
-        // The next connection, once the endpoint moves, reaches the writer (docs/failover.md).
-        "25006" => true,
-        "57P04" => false,
-        { Length: 5 } => sqlState.StartsWith("08", StringComparison.Ordinal)
-            || sqlState.StartsWith("53", StringComparison.Ordinal)
-            || sqlState.StartsWith("57", StringComparison.Ordinal),
-        _ => false,
-    };
+    /// <summary>The name a failure is counted and logged under: a database failure by the driver's exception, as the silo saw it.</summary>
+    public static string NameOf(Exception e) => e is StorageFailureException s ? s.Cause : e.GetType().Name;
 }

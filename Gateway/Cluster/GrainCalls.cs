@@ -119,7 +119,7 @@ public static class GrainCallsRegistration
                     MaxDelay = TimeSpan.FromMilliseconds(o.MaxDelayMilliseconds),
                     OnRetry = args =>
                     {
-                        var failure = args.Outcome.Exception?.GetType().Name ?? "no result";
+                        var failure = args.Outcome.Exception is { } failed ? Failures.NameOf(failed) : "no result";
                         args.Context.Properties.Set(GrainCalls.Retries, args.AttemptNumber + 1);
                         metrics.GrainCallRetries.Add(1, new KeyValuePair<string, object?>("error.type", failure));
                         GrainCalls.LogRetry(log, args.AttemptNumber + 1, failure, args.RetryDelay);

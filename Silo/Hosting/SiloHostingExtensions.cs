@@ -47,7 +47,6 @@ public static class SiloHostingExtensions
                 o.CounterUpdateIntervalMs = 10_000;
                 builder.Configuration.GetSection("Orleans:Dashboard").Bind(o);
             });
-            silo.Services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
             // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
             // How long a gateway keeps a disconnected client's answers for its return (Orleans: 1 min).
@@ -101,6 +100,8 @@ public static class SiloHostingExtensions
         silo.Services.AddOptions<AdoNetGrainStorageOptions>(OrderStorage)
             .Configure<NpgsqlDataSource>((o, db) => o.DataSource = db);
         OrderStore.Register(silo.Services);
+        // Database failures leave every grain call decided, as StorageFailureException: callers need no driver.
+        StorageFailures.Register(silo.Services);
         return silo;
     }
 

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orderly.Gateway.Cluster;
+using Orderly.Grains;
+using Orderly.Grains.Orders.Storage;
 using Orderly.Tests.Infrastructure;
 using Orleans.Runtime;
 using Orleans.Serialization;
@@ -12,9 +14,10 @@ using Polly.Timeout;
 namespace Orderly.Tests.Http;
 
 /// <summary>
-/// The retry classifier, per error class: only what a retry can fix is transient. Postgres errors are
-/// real ones, raised by the shared Postgres, and each verdict is checked again after the exception
-/// crossed the Orleans wire with the gateway's own serializer (which keeps Data but not SqlState).
+/// The retry classifier, per error class: only what a retry can fix is transient. Database failures
+/// are decided in the silo (<see cref="StorageFailures"/>): Postgres errors are real ones, raised by the
+/// shared Postgres, and each verdict is checked again after the silo's <see cref="StorageFailureException"/>
+/// crossed the Orleans wire with the gateway's own serializer, where the gateway's classifier reads it.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class FailuresTests(GatewayFixture fixture)
@@ -23,6 +26,21 @@ public sealed class FailuresTests(GatewayFixture fixture)
     {
         var serializer = fixture.Factory.Services.GetRequiredService<Serializer>();
         return serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(e))!;
+    }
+
+    /// <summary>What the silo sends for a database failure, and what the gateway decides once it arrived.</summary>
+    private FailureKind SiloThenGateway(Exception databaseFailure, string? sqlState = null)
+    {
+        var wire = StorageFailures.ToWire(databaseFailure);
+        Assert.NotNull(wire);
+        var arrived = Assert.IsType<StorageFailureException>(OverTheWire(wire));
+        Assert.Equal(wire.Transient, arrived.Transient);
+        Assert.Equal(wire.Cause, arrived.Cause);
+        Assert.Equal(wire.Message, arrived.Message);
+        Assert.Equal(sqlState, arrived.SqlState);
+        var verdict = Failures.Classify(arrived);
+        Assert.Equal(wire.Transient ? FailureKind.Transient : FailureKind.Permanent, verdict);
+        return verdict;
     }
 
     private async Task<PostgresException> Raise(string sql)
@@ -51,16 +69,14 @@ public sealed class FailuresTests(GatewayFixture fixture)
 
     [Theory]
     [MemberData(nameof(PostgresErrors))]
-    public async Task A_real_Postgres_error_is_classified_by_its_SQLSTATE_here_and_after_the_Orleans_wire(string name, string sql, FailureKind expected)
+    public async Task A_real_Postgres_error_is_decided_by_its_SQLSTATE_in_the_silo_and_arrives_decided(string name, string sql, FailureKind expected)
     {
         var error = await Raise(sql);
-        Assert.True(expected == Failures.Classify(error), $"{name}: {error.SqlState}");
-
-        var transported = Assert.IsType<PostgresException>(OverTheWire(error));
-        Assert.Equal(error.SqlState, Failures.SqlStateOf(transported));
-        Assert.True(expected == Failures.Classify(transported), $"{name} after the wire");
-        // Wrapped by Orleans (e.g. a storage failure during activation), the cause still decides.
-        Assert.True(expected == Failures.Classify(new OrleansException("grain call failed", transported)), $"{name} wrapped");
+        Assert.True(expected == SiloThenGateway(error, error.SqlState), $"{name}: {error.SqlState}");
+        // Wrapped (e.g. by the storage provider), the innermost database failure still decides.
+        Assert.True(expected == SiloThenGateway(new InvalidOperationException("write failed", error), error.SqlState), $"{name} wrapped");
+        // Arrived, and wrapped by Orleans on the way, the silo's verdict stands.
+        Assert.True(expected == Failures.Classify(new OrleansException("grain call failed", StorageFailures.ToWire(error)!)), $"{name} wrapped by Orleans");
     }
 
     [Theory]
@@ -89,19 +105,17 @@ public sealed class FailuresTests(GatewayFixture fixture)
     public void Every_SQLSTATE_class_gets_its_verdict(string sqlState, FailureKind expected)
     {
         var error = new PostgresException("refused", "ERROR", "ERROR", sqlState);
-        Assert.Equal(expected, Failures.Classify(error));
-        Assert.Equal(expected, Failures.Classify(OverTheWire(error)));
+        Assert.Equal(expected, SiloThenGateway(error, sqlState));
     }
 
     [Fact]
-    public async Task A_refused_connection_is_transient_here_and_after_the_Orleans_wire()
+    public async Task A_refused_connection_is_transient_in_the_silo_and_after_the_Orleans_wire()
     {
         var closed = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Port = FreePorts.Next(), Timeout = 2 }.ToString();
         await using var connection = new NpgsqlConnection(closed);
         var error = await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync());
         Assert.IsNotType<PostgresException>(error);
-        Assert.Equal(FailureKind.Transient, Failures.Classify(error));
-        Assert.Equal(FailureKind.Transient, Failures.Classify(OverTheWire(error)));
+        Assert.Equal(FailureKind.Transient, SiloThenGateway(error));
     }
 
     /// <summary>
@@ -112,15 +126,22 @@ public sealed class FailuresTests(GatewayFixture fixture)
     {
         { "a connection cut by the writer's crash", new NpgsqlException("Exception while reading from stream", new EndOfStreamException()) },
         { "a new connection that reached a reader", new NpgsqlException("127.0.0.1:55440 is a read-only server; refused for writes") },
-        { "the same, wrapped by Orleans", new OrleansException("grain call failed", new NpgsqlException("127.0.0.1:55440 is a read-only server; refused for writes")) },
+        { "the same, wrapped", new InvalidOperationException("write failed", new NpgsqlException("127.0.0.1:55440 is a read-only server; refused for writes")) },
     };
 
     [Theory]
     [MemberData(nameof(FailoverErrors))]
-    public void What_a_failover_raises_is_transient_here_and_after_the_Orleans_wire(string name, Exception error)
+    public void What_a_failover_raises_is_transient_in_the_silo_and_after_the_Orleans_wire(string name, Exception error)
     {
-        Assert.True(Failures.Classify(error) == FailureKind.Transient, name);
-        Assert.True(Failures.Classify(OverTheWire(error)) == FailureKind.Transient, $"{name} after the wire");
+        Assert.True(SiloThenGateway(error) == FailureKind.Transient, name);
+    }
+
+    [Fact]
+    public void A_failure_without_a_database_cause_is_left_as_it_is_and_counted_by_its_own_name()
+    {
+        Assert.Null(StorageFailures.ToWire(new InvalidOperationException("a bug", new ArgumentException("x"))));
+        Assert.Equal("PostgresException", Failures.NameOf(StorageFailures.ToWire(new PostgresException("refused", "ERROR", "ERROR", "57P01"))!));
+        Assert.Equal("TimeoutException", Failures.NameOf(new TimeoutException()));
     }
 
     public static TheoryData<string, Exception, FailureKind> ClusterAndCodeErrors() => new()
@@ -143,9 +164,9 @@ public sealed class FailuresTests(GatewayFixture fixture)
         { "invalid cast", new InvalidCastException("bad"), FailureKind.Permanent },
         { "Orleans failure caused by a null reference (a bug)", new OrleansException("call failed", NullReference()), FailureKind.Permanent },
         { "an unknown exception (a bug)", new InvalidOperationException("odd"), FailureKind.Permanent },
-        { "a data error behind a transient-looking timeout", new TimeoutException("x", new PostgresException("refused", "ERROR", "ERROR", "22P05")), FailureKind.Permanent },
-        { "Orleans failure caused by a Postgres data error", new OrleansException("call failed", new PostgresException("refused", "ERROR", "ERROR", "22P05")), FailureKind.Permanent },
-        { "Orleans failure caused by a Postgres connection error", new OrleansException("call failed", new PostgresException("refused", "FATAL", "FATAL", "57P01")), FailureKind.Transient },
+        { "a data error behind a transient-looking timeout", new TimeoutException("x", StorageFailures.ToWire(new PostgresException("refused", "ERROR", "ERROR", "22P05"))!), FailureKind.Permanent },
+        { "Orleans failure caused by a Postgres data error", new OrleansException("call failed", StorageFailures.ToWire(new PostgresException("refused", "ERROR", "ERROR", "22P05"))!), FailureKind.Permanent },
+        { "Orleans failure caused by a Postgres connection error", new OrleansException("call failed", StorageFailures.ToWire(new PostgresException("refused", "FATAL", "FATAL", "57P01"))!), FailureKind.Transient },
     };
 
     private static Exception NullReference()

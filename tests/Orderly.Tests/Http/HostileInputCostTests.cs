@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orderly.Grains;
 using Orderly.Tests.Infrastructure;
 using Orderly.Tests.Orders;
 using Xunit.Abstractions;
@@ -73,7 +74,8 @@ public sealed class HostileInputCostTests(GatewayFixture fixture, ITestOutputHel
             Assert.True(took < 1000, $"took {took:F0} ms");
             Assert.DoesNotContain(logs.Entries, e => e.EventId == 9101); // GrainCalls.LogRetry
             Assert.Contains(logs.Entries, e => e.EventId == 9110 && e.Level == LogLevel.Error
-                && e.Message.Contains(traceId, StringComparison.Ordinal) && e.Exception is PostgresException);
+                && e.Message.Contains(traceId, StringComparison.Ordinal)
+                && e.Exception is StorageFailureException { Transient: false, Cause: nameof(PostgresException), SqlState: "23514" });
             Assert.Equal(before, await fixture.StoredStateFingerprintAsync());
         }
         finally
