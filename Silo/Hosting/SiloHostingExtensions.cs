@@ -26,7 +26,6 @@ public static class SiloHostingExtensions
             .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddOrderRules(builder.Configuration);
         // Silos need no drain window: they leave through membership, and gateways retry.
         builder.AddOrderlyShutdown(defaultDrainSeconds: 0);
 
@@ -38,7 +37,7 @@ public static class SiloHostingExtensions
         {
             silo.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
             silo.AddOrderlyClustering();
-            silo.AddOrderlyStorage();
+            silo.AddOrderlyGrains(builder.Configuration);
             silo.AddShutdownTracking(ShutdownHosting.IsGraceful(builder));
             // The dashboard samples every silo's counters and grain statistics on a timer (Orleans' default:
             // every second), busy or idle. Every 10 s by default here: Orleans:Dashboard:CounterUpdateIntervalMs.
@@ -71,7 +70,20 @@ public static class SiloHostingExtensions
         return builder;
     }
 
-    public static IServiceCollection AddOrderRules(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// What any silo hosting orders needs, however it is hosted: the order rules, grain storage on
+    /// Postgres, and the call filter that decides database failures. The product's silo and the tests'
+    /// in-process silos both call this one method, so a test cluster cannot miss what orders rely on;
+    /// only hosting (clustering, endpoints, dashboard, shutdown, sockets) is the product's alone.
+    /// </summary>
+    public static ISiloBuilder AddOrderlyGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Services.AddOrderRules(configuration);
+        silo.AddOrderlyStorage();
+        return silo;
+    }
+
+    private static IServiceCollection AddOrderRules(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<OrderRulesOptions>()
             .Bind(configuration.GetSection(OrderRulesOptions.Section))
@@ -90,7 +102,7 @@ public static class SiloHostingExtensions
     }
 
     /// <summary>Grain state in Postgres as JSON; an order's state is its row in the orders table (see the schema and Grains/Orders/Storage).</summary>
-    public static ISiloBuilder AddOrderlyStorage(this ISiloBuilder silo)
+    private static ISiloBuilder AddOrderlyStorage(this ISiloBuilder silo)
     {
         silo.AddAdoNetGrainStorage(OrderStorage, o =>
         {

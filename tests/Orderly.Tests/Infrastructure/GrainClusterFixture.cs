@@ -10,8 +10,9 @@ using Orleans.TestingHost;
 namespace Orderly.Tests.Infrastructure;
 
 /// <summary>
-/// An in-process Orleans test cluster (2 silos) whose grain storage is the real ADO.NET provider on
-/// Postgres with Orderly's schema, in a schema of its own.
+/// An in-process Orleans test cluster (2 silos) whose grains are registered exactly as the product's
+/// silo registers them (AddOrderlyGrains: rules, the real ADO.NET storage on Postgres with Orderly's
+/// schema, the database-failure filter), in a schema of its own. Hosting is the test host's.
 /// </summary>
 public sealed class GrainClusterFixture : IAsyncLifetime
 {
@@ -39,11 +40,11 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         {
             host.Configuration["ConnectionStrings:Orderly"] = connectionString;
             host.AddOrderlyDefaults();
-            host.Services.AddOrderRules(host.Configuration);
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddOrderlyStorage();
+            // The product's own registration of everything orders rely on (Silo/Hosting/SiloHostingExtensions.cs).
+            silo.AddOrderlyGrains(silo.Configuration);
             configure?.Invoke(silo);
         });
         return builder.Build();
