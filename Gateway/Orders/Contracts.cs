@@ -5,28 +5,28 @@ namespace Orderly.Gateway.Orders;
 
 // The HTTP contract (docs/api.md). Separate from grain types so either can change alone.
 // Unknown and repeated JSON fields, nulls where a value is required, and wrong JSON types are rejected
-// by the serializer settings in OrderApi; the limits below by the built-in validation. Every string
+// by the serializer settings in OrderApi; the limits below by the built-in validation, sized by OrderLimits. Every string
 // is [PlainText]: no control characters or unpaired surrogates (Grains.Abstractions OrderText).
 
 public sealed record OrderLineDto(
-    [Required, StringLength(64, MinimumLength = 1), PlainText, RegularExpression("^[A-Za-z0-9_-]+$", ErrorMessage = "sku may contain only letters, digits, '-' and '_'.")]
+    [Required, StringLength(OrderLimits.SkuMaxLength, MinimumLength = 1), PlainText, RegularExpression(OrderLimits.SkuPattern, ErrorMessage = OrderLimits.SkuPatternMessage)]
     string Sku,
-    [Range(1, 1000)]
+    [Range(1, OrderLimits.MaxQuantity)]
     int Quantity);
 
 public sealed record PlaceOrderRequest(
-    [Required, StringLength(64, MinimumLength = 1), PlainText]
+    [Required, StringLength(OrderLimits.CustomerIdMaxLength, MinimumLength = 1), PlainText]
     string CustomerId,
-    [Required, Length(1, 100)]
+    [Required, Length(1, OrderLimits.MaxItems)]
     IReadOnlyList<OrderLineDto> Items,
-    [Required, StringLength(500, MinimumLength = 1), PlainText]
+    [Required, StringLength(OrderLimits.DeliveryAddressMaxLength, MinimumLength = 1), PlainText]
     string DeliveryAddress);
 
 /// <summary>PATCH body: either field or both; an absent field stays as it is.</summary>
 public sealed record UpdateOrderRequest(
-    [Length(1, 100)]
+    [Length(1, OrderLimits.MaxItems)]
     IReadOnlyList<OrderLineDto>? Items = null,
-    [StringLength(500, MinimumLength = 1), PlainText]
+    [StringLength(OrderLimits.DeliveryAddressMaxLength, MinimumLength = 1), PlainText]
     string? DeliveryAddress = null);
 
 public sealed record ChangeStatusRequest([Required] OrderStatus? Status);

@@ -1,21 +1,23 @@
 using System.ComponentModel.DataAnnotations;
+using Orderly.Grains.Orders;
 
 namespace Orderly.Baseline;
 
-// The same request limits as the gateway's contract, so both servers do the same validation work.
+// The gateway's request limits and text rule (OrderLimits, PlainText from Grains.Abstractions), so both
+// servers do the same validation work.
 
 public sealed record OrderLine(
-    [Required, StringLength(64, MinimumLength = 1), RegularExpression("^[A-Za-z0-9_-]+$")] string Sku,
-    [Range(1, 1000)] int Quantity);
+    [Required, StringLength(OrderLimits.SkuMaxLength, MinimumLength = 1), PlainText, RegularExpression(OrderLimits.SkuPattern, ErrorMessage = OrderLimits.SkuPatternMessage)] string Sku,
+    [Range(1, OrderLimits.MaxQuantity)] int Quantity);
 
 public sealed record PlaceOrderRequest(
-    [Required, StringLength(64, MinimumLength = 1)] string CustomerId,
-    [Required, Length(1, 100)] IReadOnlyList<OrderLine> Items,
-    [Required, StringLength(500, MinimumLength = 1)] string DeliveryAddress);
+    [Required, StringLength(OrderLimits.CustomerIdMaxLength, MinimumLength = 1), PlainText] string CustomerId,
+    [Required, Length(1, OrderLimits.MaxItems)] IReadOnlyList<OrderLine> Items,
+    [Required, StringLength(OrderLimits.DeliveryAddressMaxLength, MinimumLength = 1), PlainText] string DeliveryAddress);
 
 public sealed record UpdateOrderRequest(
-    [Length(1, 100)] IReadOnlyList<OrderLine>? Items = null,
-    [StringLength(500, MinimumLength = 1)] string? DeliveryAddress = null);
+    [Length(1, OrderLimits.MaxItems)] IReadOnlyList<OrderLine>? Items = null,
+    [StringLength(OrderLimits.DeliveryAddressMaxLength, MinimumLength = 1), PlainText] string? DeliveryAddress = null);
 
 public sealed record ChangeStatusRequest([Required] string? Status);
 

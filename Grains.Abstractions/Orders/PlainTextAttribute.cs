@@ -1,8 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using Orderly.Grains.Orders;
 
-namespace Orderly.Gateway.Orders;
+namespace Orderly.Grains.Orders;
 
 /// <summary>
 /// The text an order may hold (<see cref="OrderText"/>): no control characters, no unpaired
