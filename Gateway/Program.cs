@@ -1,6 +1,6 @@
 // Orderly gateway: the public HTTP API, stateless, in front of the Orleans cluster.
 using Orderly.Gateway.Auth;
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orderly.Gateway.Errors;
 using Orderly.Gateway.Hosting;
 using Orderly.Gateway.Orders;
@@ -12,10 +12,10 @@ return await FailFast.RunAsync("gateway", async () =>
 {
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     // Found through DNS (Kubernetes), the silos are all the gateway talks to: no database then.
-    builder.AddOrderlyDefaults(withDatabase: !ClusterClientExtensions.UsesDnsDiscovery(builder.Configuration));
+    builder.AddOrderlyDefaults(withDatabase: !SiloConnectionExtensions.UsesDnsDiscovery(builder.Configuration));
     builder.AddGatewayHost();
     builder.AddOrderlyAuthentication();
-    builder.AddOrderlyCluster();
+    builder.AddSiloConnection();
     builder.Services.AddOrderlyProblems();
     builder.Services.AddGrainCalls(builder.Configuration);
     builder.Services.AddOrderApi();

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orderly.Gateway.Hosting;
 
 namespace Orderly.Gateway.Errors;

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Orderly.Gateway.Auth;
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orderly.Gateway.Hosting;
 using Orderly.ServiceDefaults.Observability;
 using Orderly.Grains.Orders;

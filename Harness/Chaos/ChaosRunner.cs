@@ -388,7 +388,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         foreach (var pod in pods)
             await network.SilenceAsync(fault, pod, [], []);
         await network.DropToAsync(fault, [ClusterLayout.GatewayPort(2), ClusterLayout.GatewayManagementPort(2),
-            ClusterLayout.SiloPort(2), ClusterLayout.SiloGatewayPort(2), ClusterLayout.SiloManagementPort(2)]);
+            ClusterLayout.SiloPort(2), ClusterLayout.OrleansGatewayPort(2), ClusterLayout.SiloManagementPort(2)]);
         steps.Add(CutOff + ": gateway-2 and silo-2 silent");
         var watch = WatchForDeathAsync(steps, membership, generation, silence, cancellationToken);
         await Task.Delay(silence, cancellationToken);
@@ -429,7 +429,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         var generation = await MembershipWatch.ActiveGenerationAsync(membership, ClusterLayout.SiloPort(2), cancellationToken);
         var steps = new StepLog(output, "chaos");
         await network.SilenceAsync(fault, "silo-2", exceptTo: databasePorts, exceptFrom: [ClusterLayout.SiloManagementPort(2)]);
-        await network.DropToAsync(fault, [ClusterLayout.SiloPort(2), ClusterLayout.SiloGatewayPort(2)]);
+        await network.DropToAsync(fault, [ClusterLayout.SiloPort(2), ClusterLayout.OrleansGatewayPort(2)]);
         steps.Add(CutOff + ": silo-2 from its peers and the gateways (not from Postgres)");
         var watch = WatchForDeathAsync(steps, membership, generation, duration, cancellationToken);
         await Task.Delay(duration, cancellationToken);
@@ -479,7 +479,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
     private static async Task PartitionGatewayFromSiloAsync(NetworkFaults network, TimeSpan duration, CancellationToken cancellationToken)
     {
         const string fault = ChaosFaults.GatewaySiloPartition;
-        await network.DropFromToAsync(fault, "gateway-2", [ClusterLayout.SiloGatewayPort(2)]);
+        await network.DropFromToAsync(fault, "gateway-2", [ClusterLayout.OrleansGatewayPort(2)]);
         await Task.Delay(duration, cancellationToken);
         await network.HealAsync(fault);
     }

@@ -76,7 +76,7 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     public static int GatewayManagementPort(int i) => 5300 + PortOffset + i;
     public static int SiloManagementPort(int i) => 5200 + PortOffset + i;
     public static int SiloPort(int i) => 11111 + PortOffset + i;
-    public static int SiloGatewayPort(int i) => 30000 + PortOffset + i;
+    public static int OrleansGatewayPort(int i) => 30000 + PortOffset + i;
 
     private static int ReadPortOffset()
     {

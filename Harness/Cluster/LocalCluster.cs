@@ -104,7 +104,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         [
             $"--Silo:Name={name}",
             $"--Silo:SiloPort={ClusterLayout.SiloPort(i)}",
-            $"--Silo:GatewayPort={ClusterLayout.SiloGatewayPort(i)}",
+            $"--Silo:OrleansGatewayPort={ClusterLayout.OrleansGatewayPort(i)}",
             $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
             "--Schema:ApplyOnStart=false",
             .. spec.SiloSettings,
@@ -306,7 +306,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         {
             wanted.Add((ClusterLayout.SiloManagementPort(i), ClusterLayout.SiloName(i)));
             wanted.Add((ClusterLayout.SiloPort(i), ClusterLayout.SiloName(i)));
-            wanted.Add((ClusterLayout.SiloGatewayPort(i), ClusterLayout.SiloName(i)));
+            wanted.Add((ClusterLayout.OrleansGatewayPort(i), ClusterLayout.SiloName(i)));
         }
         for (var i = 0; i < spec.Gateways; i++)
         {

@@ -47,7 +47,7 @@ public sealed class PeerSocketOptions
 }
 
 /// <summary>
-/// Orleans' outgoing connections (client to silo gateway, silo to silo) on sockets that give up on a
+/// Orleans' outgoing connections (client to Orleans gateway, silo to silo) on sockets that give up on a
 /// peer that stopped answering (<see cref="PeerSocketOptions"/>). Orleans' own socket factory sets
 /// keep-alive only, with minutes-long defaults, and no TCP user timeout; this one opens the socket
 /// itself and hands it to Kestrel's socket transport, the one Orleans' transport was derived from.
@@ -115,7 +115,7 @@ public static class PeerSocketRegistration
 {
     /// <summary>
     /// Puts <see cref="PeerSocketConnectionFactory"/> in place of every keyed <see cref="IConnectionFactory"/>
-    /// Orleans registered (the client's to silo gateways, the silo's to other silos), and Kestrel's
+    /// Orleans registered (the client's to Orleans gateways, the silo's to other silos), and Kestrel's
     /// socket listener, with the same options on its listening socket (accepted sockets inherit
     /// them), in place of every keyed <see cref="IConnectionListenerFactory"/> (a silo's silo and
     /// gateway ports): a silo answering a client that vanished must notice too, or it keeps the

@@ -23,7 +23,7 @@ public sealed class SiloHostOptions : IValidatableObject
     public int SiloPort { get; set; } = 11111;
 
     [Range(1, 65535)]
-    public int GatewayPort { get; set; } = 30000;
+    public int OrleansGatewayPort { get; set; } = 30000;
 
     /// <summary>HTTP port for /health/*, never routed through the load balancer.</summary>
     [Range(1, 65535)]
@@ -39,7 +39,7 @@ public sealed class SiloHostOptions : IValidatableObject
             yield return new ValidationResult($"Silo:AdvertisedAddress '{AdvertisedAddress}' is not an IP address", [nameof(AdvertisedAddress)]);
         if (!IPAddress.TryParse(ListenAddress, out _))
             yield return new ValidationResult($"Silo:ListenAddress '{ListenAddress}' is not an IP address", [nameof(ListenAddress)]);
-        if (new[] { SiloPort, GatewayPort, ManagementPort }.Distinct().Count() != 3)
-            yield return new ValidationResult("Silo:SiloPort, Silo:GatewayPort and Silo:ManagementPort must differ");
+        if (new[] { SiloPort, OrleansGatewayPort, ManagementPort }.Distinct().Count() != 3)
+            yield return new ValidationResult("Silo:SiloPort, Silo:OrleansGatewayPort and Silo:ManagementPort must differ");
     }
 }

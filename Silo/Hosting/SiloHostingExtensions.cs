@@ -5,6 +5,7 @@ using Npgsql;
 using Orderly.Grains.Orders;
 using Orderly.Grains.Orders.Storage;
 using Orderly.ServiceDefaults.Health;
+using Orderly.ServiceDefaults.Hosting;
 using Orderly.ServiceDefaults.Observability;
 using Orleans.Dashboard;
 using Orderly.ServiceDefaults.Shutdown;
@@ -22,6 +23,7 @@ public static class SiloHostingExtensions
     public static WebApplicationBuilder AddOrderlySilo(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        RenamedSettings.Refuse(builder.Configuration, ("Silo:GatewayPort", "Silo:OrleansGatewayPort"));
         services.AddOptions<SiloHostOptions>()
             .Bind(builder.Configuration.GetSection(SiloHostOptions.Section))
             .ValidateDataAnnotations()
@@ -61,9 +63,9 @@ public static class SiloHostingExtensions
                 var o = h.Value;
                 e.AdvertisedIPAddress = o.Advertised;
                 e.SiloPort = o.SiloPort;
-                e.GatewayPort = o.GatewayPort;
+                e.GatewayPort = o.OrleansGatewayPort;
                 e.SiloListeningEndpoint = new IPEndPoint(o.Listen, o.SiloPort);
-                e.GatewayListeningEndpoint = new IPEndPoint(o.Listen, o.GatewayPort);
+                e.GatewayListeningEndpoint = new IPEndPoint(o.Listen, o.OrleansGatewayPort);
             });
         services.AddOptions<SiloOptions>()
             .Configure<IOptions<SiloHostOptions>>((s, h) => s.SiloName = h.Value.Name);

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orderly.Harness.Chaos;
 using Orderly.Harness.Database;
 using Orderly.ServiceDefaults.Database;

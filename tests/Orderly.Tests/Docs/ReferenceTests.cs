@@ -74,7 +74,7 @@ public sealed partial class ReferenceTests
     }
 
     [Theory]
-    [InlineData("See Gateway/Cluster/NoSuchFile.cs for the rule.", false)]
+    [InlineData("See Gateway/Silos/NoSuchFile.cs for the rule.", false)]
     [InlineData("See Gateway/Program.cs for the rule.", true)]
     [InlineData("The schema (docs/storage.md) and k8s/base", true)]
     [InlineData("written to DIR/bench.json", true)]

@@ -18,7 +18,7 @@ public sealed class DnsDiscoveryTests(GatewayFixture fixture)
         var gateway = ManagedProcess.Start(layout, "dns-gateway", "dotnet",
         [
             Processes.GatewayDll, $"--Gateway:Port={port}", $"--Gateway:ManagementPort={FreePorts.Next()}",
-            "--Cluster:SiloGatewayDns=localhost", $"--Cluster:SiloGatewayPort={fixture.SiloGatewayPort}",
+            "--Silos:OrleansGatewayDns=localhost", $"--Silos:OrleansGatewayPort={fixture.OrleansGatewayPort}",
             $"--Orleans:ClusterId={fixture.ClusterId}", $"--Orleans:ServiceId={fixture.ClusterId}",
             $"--Auth:Authority={fixture.Issuer.Url}",
         ], new Dictionary<string, string> { ["ConnectionStrings__Orderly"] = "", ["ORDERLY_DB"] = "" });

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orderly.Grains;
 using Orderly.Grains.Orders.Storage;
 using Orderly.Tests.Infrastructure;

@@ -16,7 +16,7 @@ public sealed class RequestTimeoutTests
         [
             "--Gateway:RequestTimeoutSeconds=2",
             // Let the grain call itself wait far longer, so only the request timeout can end it.
-            "--GrainCalls:BudgetSeconds=60", "--GrainCalls:AttemptTimeoutSeconds=60", "--Cluster:CallTimeoutSeconds=60",
+            "--GrainCalls:BudgetSeconds=60", "--GrainCalls:AttemptTimeoutSeconds=60", "--Silos:CallTimeoutSeconds=60",
         ]);
         using var http = Processes.Client(ClusterLayout.GatewayUrl(0), TimeSpan.FromSeconds(30));
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/orders/{Guid.NewGuid()}")).StatusCode);

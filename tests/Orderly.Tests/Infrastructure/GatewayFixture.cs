@@ -21,7 +21,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     public NpgsqlDataSource Db { get; private set; } = null!;
     public string ConnectionString { get; private set; } = "";
     public string ClusterId { get; } = "http-" + Guid.NewGuid().ToString("N")[..8];
-    public int SiloGatewayPort { get; } = FreePorts.Next();
+    public int OrleansGatewayPort { get; } = FreePorts.Next();
 
     private int _port;
 
@@ -52,7 +52,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             $"--Orleans:ServiceId={ClusterId}",
             "--Silo:Name=http-silo",
             $"--Silo:SiloPort={FreePorts.Next()}",
-            $"--Silo:GatewayPort={SiloGatewayPort}",
+            $"--Silo:OrleansGatewayPort={OrleansGatewayPort}",
             $"--Silo:ManagementPort={FreePorts.Next()}",
         ]);
         await _silo.StartAsync();

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orleans.Configuration;
 
 namespace Orderly.Tests.Infrastructure;

@@ -145,7 +145,7 @@ public sealed class ManifestTests(ITestOutputHelper output)
         Assert.Equal("gateway", gatewayPort.FromProperty.Single().PodSelector.MatchLabels["app.kubernetes.io/name"]);
         // Gateways find silos by DNS, so they are given no database connection string at all.
         Assert.Null(m.Get<V1Deployment>("gateway").Spec.Template.Spec.Containers[0].Env.FirstOrDefault(e => e.Name.StartsWith("ConnectionStrings", StringComparison.Ordinal)));
-        Assert.Equal("None", m.Get<V1Service>("silo-gateway").Spec.ClusterIP);
+        Assert.Equal("None", m.Get<V1Service>("orleans-gateway").Spec.ClusterIP);
     }
 
     [Fact]

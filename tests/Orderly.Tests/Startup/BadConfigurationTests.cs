@@ -58,8 +58,20 @@ public sealed class BadConfigurationTests
         // Silos found by DNS: no database, so the issuer setting is the only thing wrong.
         var env = new Dictionary<string, string?> { ["ConnectionStrings__Orderly"] = "", ["ORDERLY_DB"] = null, ["Auth__Authority"] = authority };
         var result = await Processes.RunAsync("dotnet",
-            [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Cluster:SiloGatewayDns=localhost"], env, TimeSpan.FromSeconds(60));
+            [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Silos:OrleansGatewayDns=localhost"], env, TimeSpan.FromSeconds(60));
         AssertFailedClearly(result, "gateway", expected);
+    }
+
+    [Theory]
+    [InlineData("gateway", "--Cluster:SiloGatewayDns=localhost", "Cluster is now Silos")]
+    [InlineData("silo", "--Silo:GatewayPort=30000", "Silo:GatewayPort is now Silo:OrleansGatewayPort")]
+    public async Task A_setting_under_its_old_name_is_refused_naming_the_new_one(string who, string old, string expected)
+    {
+        var result = await Processes.RunAsync("dotnet",
+            [who == "silo" ? Processes.SiloDll : Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", old],
+            Env(TestDatabase.ConnectionString), TimeSpan.FromSeconds(60));
+        AssertFailedClearly(result, who, expected);
+        Assert.Equal(2, result.ExitCode);
     }
 
     [Fact]
@@ -74,7 +86,7 @@ public sealed class BadConfigurationTests
             var result = await Processes.RunAsync("dotnet",
             [
                 Processes.SiloDll, $"--Silo:ManagementPort={port}", $"--Silo:SiloPort={FreePorts.Next()}",
-                $"--Silo:GatewayPort={FreePorts.Next()}", "--Orleans:ClusterId=ports",
+                $"--Silo:OrleansGatewayPort={FreePorts.Next()}", "--Orleans:ClusterId=ports",
                 // About ports, not the database: a busy machine must not turn this into a database timeout.
                 "--Database:StartupTimeoutSeconds=60",
             ], Env(cs), TimeSpan.FromSeconds(90));

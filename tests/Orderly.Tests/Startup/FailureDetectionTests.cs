@@ -1,4 +1,4 @@
-using Orderly.Gateway.Cluster;
+using Orderly.Gateway.Silos;
 using Orderly.ServiceDefaults.Networking;
 using Orderly.Silo.Hosting;
 using Orderly.Tests.Infrastructure;

@@ -2,18 +2,22 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Messaging;
+using Orderly.ServiceDefaults.Hosting;
 using Orderly.ServiceDefaults.Networking;
 
-namespace Orderly.Gateway.Cluster;
+namespace Orderly.Gateway.Silos;
 
 /// <summary>The gateway's Orleans client: membership (ADO.NET or DNS), timeouts, start-up retries.</summary>
-public static partial class ClusterClientExtensions
+public static partial class SiloConnectionExtensions
 {
-    /// <summary>Orleans client using the same ADO.NET membership table as the silos.</summary>
-    public static WebApplicationBuilder AddOrderlyCluster(this WebApplicationBuilder builder)
+    /// <summary>The Orleans client that reaches the silos: through the membership table the silos write, or DNS.</summary>
+    public static WebApplicationBuilder AddSiloConnection(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ClusterClientOptions>()
-            .Bind(builder.Configuration.GetSection(ClusterClientOptions.Section))
+        // "Gateway" is this service; Orleans' own gateway (the silo port Orleans clients connect to) is
+        // always called the Orleans gateway, and this section is named for what it reaches: the silos.
+        RefuseRenamed(builder.Configuration);
+        builder.Services.AddOptions<SiloConnectionOptions>()
+            .Bind(builder.Configuration.GetSection(SiloConnectionOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         var dns = UsesDnsDiscovery(builder.Configuration);
@@ -21,11 +25,11 @@ public static partial class ClusterClientExtensions
         {
             client.Configure<ClusterOptions>(builder.Configuration.GetSection("Orleans"));
             if (dns)
-                client.Services.AddSingleton<IGatewayListProvider, DnsGatewayListProvider>();
+                client.Services.AddSingleton<IGatewayListProvider, DnsOrleansGatewayListProvider>();
             else
                 client.UseAdoNetClustering(o => o.Invariant = "Npgsql");
             client.UseConnectionRetryFilter<ConnectUntilDeadline>();
-            // Orleans sends every call for a grain to the same silo gateway while its connection looks
+            // Orleans sends every call for a grain to the same Orleans gateway while its connection looks
             // open; a black-holed one must close within seconds so the calls move to another gateway.
             client.Services.UsePeerSocketsForOrleans(builder.Configuration);
         });
@@ -37,17 +41,24 @@ public static partial class ClusterClientExtensions
             builder.Services.Configure<Orderly.ServiceDefaults.Database.DatabaseOptions>(o => o.WritersOnly = false);
         }
         builder.Services.AddOptions<ClientMessagingOptions>()
-            .Configure<IOptions<ClusterClientOptions>>((m, c) => m.ResponseTimeout = TimeSpan.FromSeconds(c.Value.CallTimeoutSeconds));
+            .Configure<IOptions<SiloConnectionOptions>>((m, c) => m.ResponseTimeout = TimeSpan.FromSeconds(c.Value.CallTimeoutSeconds));
         builder.Services.AddOptions<GatewayOptions>()
-            .Configure<IOptions<ClusterClientOptions>>((g, c) => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(c.Value.GatewayListRefreshSeconds));
+            .Configure<IOptions<SiloConnectionOptions>>((g, c) => g.GatewayListRefreshPeriod = TimeSpan.FromSeconds(c.Value.OrleansGatewayListRefreshSeconds));
         return builder;
     }
 
-    public static bool UsesDnsDiscovery(IConfiguration configuration) =>
-        (configuration.GetSection(ClusterClientOptions.Section).Get<ClusterClientOptions>() ?? new()).UsesDns;
+    /// <summary>Whether silos are found through DNS; the first thing start-up asks, so it refuses the renamed section first.</summary>
+    public static bool UsesDnsDiscovery(IConfiguration configuration)
+    {
+        RefuseRenamed(configuration);
+        return (configuration.GetSection(SiloConnectionOptions.Section).Get<SiloConnectionOptions>() ?? new()).UsesDns;
+    }
 
-    /// <summary>Retries the initial connection once a second until <see cref="ClusterClientOptions.ConnectTimeoutSeconds"/>.</summary>
-    private sealed partial class ConnectUntilDeadline(IOptions<ClusterClientOptions> options, TimeProvider time, ILogger<ConnectUntilDeadline> log)
+    private static void RefuseRenamed(IConfiguration configuration) =>
+        RenamedSettings.Refuse(configuration, ("Cluster", SiloConnectionOptions.Section));
+
+    /// <summary>Retries the initial connection once a second until <see cref="SiloConnectionOptions.ConnectTimeoutSeconds"/>.</summary>
+    private sealed partial class ConnectUntilDeadline(IOptions<SiloConnectionOptions> options, TimeProvider time, ILogger<ConnectUntilDeadline> log)
         : IClientConnectionRetryFilter
     {
         private DateTimeOffset? _deadline;

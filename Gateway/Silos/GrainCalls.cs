@@ -7,7 +7,7 @@ using Polly.Registry;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace Orderly.Gateway.Cluster;
+namespace Orderly.Gateway.Silos;
 
 /// <summary>The retry budget for grain calls (graceful profile). Section "GrainCalls".</summary>
 public sealed class GrainCallOptions : IValidatableObject

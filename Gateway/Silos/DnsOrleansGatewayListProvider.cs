@@ -2,16 +2,16 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Messaging;
 
-namespace Orderly.Gateway.Cluster;
+namespace Orderly.Gateway.Silos;
 
 /// <summary>
 /// Finds silos through DNS instead of the membership table: in Kubernetes a headless Service lists the
 /// IPs of the silo pods that are ready (a terminating silo drops out), so gateways need no database
 /// access at all and the NetworkPolicy can keep Postgres to silos only.
 /// </summary>
-public sealed partial class DnsGatewayListProvider(IOptions<ClusterClientOptions> options, ILogger<DnsGatewayListProvider> log) : IGatewayListProvider
+public sealed partial class DnsOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, ILogger<DnsOrleansGatewayListProvider> log) : IGatewayListProvider
 {
-    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.GatewayListRefreshSeconds);
+    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.OrleansGatewayListRefreshSeconds);
 
     [Obsolete("Orleans considers every provider updatable")]
     public bool IsUpdatable => true;
@@ -23,17 +23,17 @@ public sealed partial class DnsGatewayListProvider(IOptions<ClusterClientOptions
         var o = options.Value;
         try
         {
-            var addresses = await Dns.GetHostAddressesAsync(o.SiloGatewayDns!);
-            return [.. addresses.Select(ip => new IPEndPoint(ip, o.SiloGatewayPort).ToGatewayUri())];
+            var addresses = await Dns.GetHostAddressesAsync(o.OrleansGatewayDns!);
+            return [.. addresses.Select(ip => new IPEndPoint(ip, o.OrleansGatewayPort).ToGatewayUri())];
         }
         catch (System.Net.Sockets.SocketException e)
         {
             // No ready silo yet (NXDOMAIN for an empty headless Service): an empty list, Orleans retries.
-            LogLookupFailed(o.SiloGatewayDns!, e.Message);
+            LogLookupFailed(o.OrleansGatewayDns!, e.Message);
             return [];
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "no silo gateways found at {Name}: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "no Orleans gateways found at {Name}: {Reason}")]
     private partial void LogLookupFailed(string name, string reason);
 }

@@ -5,7 +5,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Polly.Timeout;
 
-namespace Orderly.Gateway.Cluster;
+namespace Orderly.Gateway.Silos;
 
 public enum FailureKind
 {
