@@ -1,3 +1,4 @@
+using Orderly.LoadClient.Kubernetes;
 using Orderly.LoadClient.Reporting;
 
 namespace Orderly.Harness.Emulation;

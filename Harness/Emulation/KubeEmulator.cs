@@ -1,3 +1,4 @@
+using Orderly.LoadClient.Kubernetes;
 using Orderly.Harness.Cluster;
 using Orderly.LoadClient.Load;
 using Orderly.LoadClient.Reporting;

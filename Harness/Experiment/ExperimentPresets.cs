@@ -1,3 +1,4 @@
+using Orderly.LoadClient.Kubernetes;
 using System.Globalization;
 using Orderly.Harness.Emulation;
 using Orderly.LoadClient.Cli;

@@ -37,6 +37,49 @@ public sealed partial class ArchitectureTests
         Assert.True(unprefixed.Count == 0, string.Join('\n', unprefixed));
     }
 
+    [Fact]
+    public void Every_namespace_matches_its_folder()
+    {
+        var wrong = new List<string>();
+        foreach (var project in Projects())
+        {
+            var root = XDocument.Load(project.Path).Descendants("RootNamespace").Select(e => e.Value).FirstOrDefault()
+                ?? Path.GetFileNameWithoutExtension(project.Path);
+            var dir = Path.GetDirectoryName(project.Path)!;
+            foreach (var file in SourceFiles(dir))
+            {
+                var folder = Path.GetRelativePath(dir, Path.GetDirectoryName(file)!).Replace('\\', '/');
+                var expected = folder == "." ? root : root + "." + folder.Replace('/', '.');
+                foreach (Match m in Namespace().Matches(File.ReadAllText(file)))
+                    if (m.Groups[1].Value != expected)
+                        wrong.Add($"{Path.GetRelativePath(Root, file)}: namespace {m.Groups[1].Value}, folder says {expected}");
+            }
+        }
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
+    [Fact]
+    public void No_two_log_events_share_an_id()
+    {
+        var shared = Projects().Where(p => !p.Folder.StartsWith("tests/", StringComparison.Ordinal))
+            .SelectMany(p => SourceFiles(Path.GetDirectoryName(p.Path)!))
+            .SelectMany(f => LogEventId().Matches(File.ReadAllText(f)).Select(m => (Id: m.Groups[1].Value, File: Path.GetRelativePath(Root, f))))
+            .GroupBy(e => e.Id)
+            .Where(g => g.Count() > 1)
+            .Select(g => $"event {g.Key}: {string.Join(", ", g.Select(e => e.File))}")
+            .ToList();
+        Assert.True(shared.Count == 0, string.Join('\n', shared));
+    }
+
+    /// <summary>A project's own C# files: not its build output, not generated clients, not another project's folder.</summary>
+    private static IEnumerable<string> SourceFiles(string projectDir)
+    {
+        var others = Projects().Select(p => Path.GetDirectoryName(p.Path)!).Where(d => d != projectDir && d.StartsWith(projectDir + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
+        return Directory.EnumerateFiles(projectDir, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !Path.GetRelativePath(projectDir, f).Split(Path.DirectorySeparatorChar).Any(s => s is "bin" or "obj" or "Generated"))
+            .Where(f => !others.Any(o => f.StartsWith(o + Path.DirectorySeparatorChar, StringComparison.Ordinal)));
+    }
+
     /// <summary>The table under "Which project may reference which": project folder → the folders it may reference.</summary>
     private static Dictionary<string, HashSet<string>> Allowed()
     {
@@ -67,6 +110,12 @@ public sealed partial class ArchitectureTests
 
     [GeneratedRegex(@"^\| `([^`]+)` \| ([^|]+) \|", RegexOptions.Multiline)]
     private static partial Regex Row();
+
+    [GeneratedRegex(@"^namespace\s+([\w.]+)", RegexOptions.Multiline)]
+    private static partial Regex Namespace();
+
+    [GeneratedRegex(@"EventId\s*=\s*(\d+)")]
+    private static partial Regex LogEventId();
 
     [GeneratedRegex(@"`([^`]+)`")]
     private static partial Regex Code();

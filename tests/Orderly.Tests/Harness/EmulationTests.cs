@@ -1,3 +1,4 @@
+using Orderly.LoadClient.Kubernetes;
 using Orderly.Harness.Emulation;
 using Orderly.LoadClient.Reporting;
 using Orderly.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using Orderly.LoadClient.Kubernetes;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;

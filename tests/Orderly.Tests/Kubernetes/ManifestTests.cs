@@ -1,3 +1,4 @@
+using Orderly.LoadClient.Kubernetes;
 using k8s;
 using k8s.Models;
 using Orderly.Harness.Emulation;

@@ -1,4 +1,4 @@
-namespace Orderly.LoadClient.Reporting;
+namespace Orderly.LoadClient.Kubernetes;
 
 /// <summary>
 /// The Kubernetes and load-balancer timings the local runner emulates, per profile, in seconds.

@@ -5,7 +5,7 @@ using Orderly.LoadClient.Verify;
 using Orderly.Silo.Schema;
 using Orderly.Tests.Infrastructure;
 
-namespace Orderly.Tests.Harness;
+namespace Orderly.Tests.LoadClient;
 
 /// <summary>Verification counts lost orders from their ids, never from the examples it shows (at most ten).</summary>
 public sealed class VerifierTests
