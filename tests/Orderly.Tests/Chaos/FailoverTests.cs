@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Orderly.Gateway.Silos;
+using Orderly.Grains.Orders.Storage;
 using Orderly.Harness.Chaos;
 using Orderly.Harness.Database;
 using Orderly.ServiceDefaults.Database;
@@ -101,10 +102,11 @@ public sealed class FailoverTests(DatabasePairFixture fixture, ITestOutputHelper
             plain.Clear();
             var refused = await Assert.ThrowsAnyAsync<NpgsqlException>(() => Write(orderly, "INSERT INTO probe VALUES (1)"));
             Assert.IsNotType<PostgresException>(refused);
-            Assert.Equal(FailureKind.Transient, Failures.Classify(refused));
+            // Decided in the silo, as every grain call's database failure is, then read by the gateway.
+            Assert.Equal(FailureKind.Transient, Failures.Classify(StorageFailures.ToWire(refused)!));
             var readOnly = await Assert.ThrowsAsync<PostgresException>(() => Write(plain, "INSERT INTO probe VALUES (1)"));
             Assert.Equal("25006", readOnly.SqlState);
-            Assert.Equal(FailureKind.Transient, Failures.Classify(readOnly));
+            Assert.Equal(FailureKind.Transient, Failures.Classify(StorageFailures.ToWire(readOnly)!));
 
             // The name moves: Orderly's next write reaches the writer; the plain pool's connection stays on the reader.
             await fixture.Pair.PointEndpointAtAsync(writer);
