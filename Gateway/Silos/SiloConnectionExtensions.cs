@@ -13,9 +13,6 @@ public static partial class SiloConnectionExtensions
     /// <summary>The Orleans client that reaches the silos: through the membership table the silos write, or DNS.</summary>
     public static WebApplicationBuilder AddSiloConnection(this WebApplicationBuilder builder)
     {
-        // "Gateway" is this service; Orleans' own gateway (the silo port Orleans clients connect to) is
-        // always called the Orleans gateway, and this section is named for what it reaches: the silos.
-        RefuseRenamed(builder.Configuration);
         builder.Services.AddOptions<SiloConnectionOptions>()
             .Bind(builder.Configuration.GetSection(SiloConnectionOptions.Section))
             .ValidateDataAnnotations()
@@ -54,6 +51,8 @@ public static partial class SiloConnectionExtensions
         return (configuration.GetSection(SiloConnectionOptions.Section).Get<SiloConnectionOptions>() ?? new()).UsesDns;
     }
 
+    // "Gateway" is this service; Orleans' own gateway (the silo port Orleans clients connect to) is
+    // always called the Orleans gateway, and the section is named for what it reaches: the silos.
     private static void RefuseRenamed(IConfiguration configuration) =>
         RenamedSettings.Refuse(configuration, ("Cluster", SiloConnectionOptions.Section));
 

@@ -22,15 +22,15 @@ public static class StorageFailures
         for (Exception? x = e; x is not null; x = x.InnerException)
             if (x is NpgsqlException n)
                 cause = n;
-        return cause switch
-        {
-            null => null,
-            PostgresException p => new StorageFailureException($"{p.GetType().Name}: {p.Message}", IsTransientSqlState(p.SqlState), p.GetType().Name, p.SqlState),
-            // Npgsql raises NpgsqlException itself only for failures to talk to the server (broken or
-            // refused connections, timeouts, an exhausted pool, a connection refused because it
-            // reached a reader); data and usage errors come as PostgresException or CLR exceptions.
-            _ => new StorageFailureException($"{cause.GetType().Name}: {cause.Message}", transient: true, cause.GetType().Name, sqlState: null),
-        };
+        if (cause is null)
+            return null;
+        var name = cause.GetType().Name;
+        // Npgsql raises NpgsqlException itself only for failures to talk to the server (broken or
+        // refused connections, timeouts, an exhausted pool, a connection refused because it reached a
+        // reader): all transient. Data and usage errors come as PostgresException, decided by SQLSTATE.
+        var sqlState = (cause as PostgresException)?.SqlState;
+        var transient = cause is not PostgresException || IsTransientSqlState(sqlState);
+        return new StorageFailureException($"{name}: {cause.Message}", transient, name, sqlState);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed partial class ArchitectureTests
     public void Project_references_are_exactly_the_ones_docs_architecture_allows()
     {
         var allowed = Allowed();
-        var actual = Projects().ToDictionary(p => p.Folder, p => p.References);
+        var actual = Projects.ToDictionary(p => p.Folder, p => p.References);
         Assert.Equal(allowed.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
         var wrong = actual
             .Where(p => !p.Value.SetEquals(allowed[p.Key]))
@@ -29,10 +29,9 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void Every_assembly_of_the_product_carries_the_Orderly_prefix()
     {
-        var unprefixed = Projects()
-            .Select(p => (p.Folder, Name: AssemblyName(p.Path)))
-            .Where(p => !p.Name.StartsWith("Orderly.", StringComparison.Ordinal))
-            .Select(p => $"{p.Folder}: {p.Name}")
+        var unprefixed = Projects
+            .Where(p => !p.AssemblyName.StartsWith("Orderly.", StringComparison.Ordinal))
+            .Select(p => $"{p.Folder}: {p.AssemblyName}")
             .ToList();
         Assert.True(unprefixed.Count == 0, string.Join('\n', unprefixed));
     }
@@ -41,18 +40,15 @@ public sealed partial class ArchitectureTests
     public void Every_namespace_matches_its_folder()
     {
         var wrong = new List<string>();
-        foreach (var project in Projects())
+        foreach (var project in Projects)
         {
-            var root = XDocument.Load(project.Path).Descendants("RootNamespace").Select(e => e.Value).FirstOrDefault()
-                ?? Path.GetFileNameWithoutExtension(project.Path);
-            var dir = Path.GetDirectoryName(project.Path)!;
-            foreach (var file in SourceFiles(dir))
+            foreach (var file in SourceFiles(project))
             {
-                var folder = Path.GetRelativePath(dir, Path.GetDirectoryName(file)!).Replace('\\', '/');
-                var expected = folder == "." ? root : root + "." + folder.Replace('/', '.');
-                foreach (Match m in Namespace().Matches(File.ReadAllText(file)))
+                var folder = Path.GetDirectoryName(file)!.Replace('\\', '/')[project.Folder.Length..].TrimStart('/');
+                var expected = folder.Length == 0 ? project.RootNamespace : project.RootNamespace + "." + folder.Replace('/', '.');
+                foreach (Match m in Namespace().Matches(Repository.Text(file)))
                     if (m.Groups[1].Value != expected)
-                        wrong.Add($"{Path.GetRelativePath(Root, file)}: namespace {m.Groups[1].Value}, folder says {expected}");
+                        wrong.Add($"{file}: namespace {m.Groups[1].Value}, folder says {expected}");
             }
         }
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
@@ -61,9 +57,9 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void No_two_log_events_share_an_id()
     {
-        var shared = Projects().Where(p => !p.Folder.StartsWith("tests/", StringComparison.Ordinal))
-            .SelectMany(p => SourceFiles(Path.GetDirectoryName(p.Path)!))
-            .SelectMany(f => LogEventId().Matches(File.ReadAllText(f)).Select(m => (Id: m.Groups[1].Value, File: Path.GetRelativePath(Root, f))))
+        var shared = Projects.Where(p => !p.Folder.StartsWith("tests/", StringComparison.Ordinal))
+            .SelectMany(SourceFiles)
+            .SelectMany(f => LogEventId().Matches(Repository.Text(f)).Select(m => (Id: m.Groups[1].Value, File: f)))
             .GroupBy(e => e.Id)
             .Where(g => g.Count() > 1)
             .Select(g => $"event {g.Key}: {string.Join(", ", g.Select(e => e.File))}")
@@ -71,13 +67,14 @@ public sealed partial class ArchitectureTests
         Assert.True(shared.Count == 0, string.Join('\n', shared));
     }
 
-    /// <summary>A project's own C# files: not its build output, not generated clients, not another project's folder.</summary>
-    private static IEnumerable<string> SourceFiles(string projectDir)
+    /// <summary>A project's own C# files: not its build output, not generated clients, not a project nested in its folder.</summary>
+    private static IEnumerable<string> SourceFiles(Project project)
     {
-        var others = Projects().Select(p => Path.GetDirectoryName(p.Path)!).Where(d => d != projectDir && d.StartsWith(projectDir + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToList();
-        return Directory.EnumerateFiles(projectDir, "*.cs", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(projectDir, f).Split(Path.DirectorySeparatorChar).Any(s => s is "bin" or "obj" or "Generated"))
-            .Where(f => !others.Any(o => f.StartsWith(o + Path.DirectorySeparatorChar, StringComparison.Ordinal)));
+        var nested = Projects.Where(p => p.Folder.StartsWith(project.Folder + "/", StringComparison.Ordinal)).Select(p => p.Folder + "/").ToList();
+        return Repository.Files.Where(f => f.StartsWith(project.Folder + "/", StringComparison.Ordinal)
+            && f.EndsWith(".cs", StringComparison.Ordinal)
+            && !f.Contains("/Generated/", StringComparison.Ordinal)
+            && !nested.Any(n => f.StartsWith(n, StringComparison.Ordinal)));
     }
 
     /// <summary>The table under "Which project may reference which": project folder → the folders it may reference.</summary>
@@ -96,17 +93,25 @@ public sealed partial class ArchitectureTests
         return rows;
     }
 
-    private static IEnumerable<(string Folder, string Path, HashSet<string> References)> Projects() =>
-        Directory.EnumerateFiles(Root, "*.csproj", SearchOption.AllDirectories)
-            .Where(p => !p.Split(Path.DirectorySeparatorChar).Any(s => s is "bin" or "obj" or "node_modules" or ".orderly"))
-            .Select(p => (Folder(p), p, XDocument.Load(p).Descendants("ProjectReference")
-                .Select(r => Folder(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(p)!, r.Attribute("Include")!.Value.Replace('\\', '/')))))
-                .ToHashSet(StringComparer.Ordinal)));
+    /// <summary>One project: its folder, and what its .csproj says, read once.</summary>
+    private sealed record Project(string Folder, string RootNamespace, string AssemblyName, HashSet<string> References);
 
-    private static string Folder(string csproj) => Path.GetRelativePath(Root, Path.GetDirectoryName(csproj)!).Replace('\\', '/');
-
-    private static string AssemblyName(string csproj) =>
-        XDocument.Load(csproj).Descendants("AssemblyName").Select(e => e.Value).FirstOrDefault() ?? Path.GetFileNameWithoutExtension(csproj);
+    private static readonly IReadOnlyList<Project> Projects = Repository.Files
+        .Where(f => f.EndsWith(".csproj", StringComparison.Ordinal))
+        .Select(f =>
+        {
+            var folder = Path.GetDirectoryName(f)!.Replace('\\', '/');
+            var xml = XDocument.Load(Path.Combine(Root, f));
+            var name = Path.GetFileNameWithoutExtension(f);
+            return new Project(
+                folder,
+                xml.Descendants("RootNamespace").Select(e => e.Value).FirstOrDefault() ?? name,
+                xml.Descendants("AssemblyName").Select(e => e.Value).FirstOrDefault() ?? name,
+                xml.Descendants("ProjectReference")
+                    .Select(r => Repository.Normalize(Path.GetDirectoryName(Path.Combine(folder, r.Attribute("Include")!.Value.Replace('\\', '/')))!))
+                    .ToHashSet(StringComparer.Ordinal));
+        })
+        .ToList();
 
     [GeneratedRegex(@"^\| `([^`]+)` \| ([^|]+) \|", RegexOptions.Multiline)]
     private static partial Regex Row();
