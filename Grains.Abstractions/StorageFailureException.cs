@@ -1,8 +1,8 @@
-namespace Orderly.Grains;
+namespace Orderly.Grains.Abstractions;
 
 /// <summary>
 /// A grain call failed in the database. The silo turns every database failure into this before it
-/// crosses the wire (Grains/Orders/Storage/StorageFailures.cs), having decided there whether a retry
+/// crosses the wire (Grains/Storage/StorageFailures.cs), having decided there whether a retry
 /// can fix it, so a caller needs neither the database driver nor its error codes to act on it.
 /// </summary>
 [GenerateSerializer, Alias("Orderly.StorageFailureException")]

@@ -1,7 +1,6 @@
 // Orderly silo: hosts OrderGrains. `Orderly.Silo migrate` applies the schema and exits (the k8s Job).
 using Orderly.ServiceDefaults.Hosting;
 using Orderly.Silo.Hosting;
-using Orderly.Silo.Schema;
 
 return await FailFast.RunAsync("silo", async () =>
 {

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Gateway.Auth;
 

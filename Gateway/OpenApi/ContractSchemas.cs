@@ -3,7 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Orderly.Gateway.Orders;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Gateway.OpenApi;
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Gateway.Orders;
 

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Microsoft.Net.Http.Headers;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Gateway.Orders;
 

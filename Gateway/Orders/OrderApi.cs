@@ -5,7 +5,7 @@ using Orderly.Gateway.Auth;
 using Orderly.Gateway.Silos;
 using Orderly.Gateway.Hosting;
 using Orderly.ServiceDefaults.Observability;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 using static Orderly.Gateway.Orders.HttpConventions;
 
 namespace Orderly.Gateway.Orders;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Orderly.Gateway.Errors;
 using Orderly.Gateway.OpenApi;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 using static Orderly.Gateway.Orders.HttpConventions;
 using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Orderly.Grains;
+using Orderly.Grains.Abstractions;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -19,7 +19,7 @@ public enum FailureKind
 /// Tells failures a retry can fix from failures it cannot, by exception type — never by message text.
 /// Retrying a permanent failure only multiplies its cost and tells the client to retry something that
 /// cannot succeed. Database failures arrive already decided: the silo turns them into
-/// <see cref="StorageFailureException"/> with its verdict (Grains/Orders/Storage/StorageFailures.cs),
+/// <see cref="StorageFailureException"/> with its verdict (Grains/Storage/StorageFailures.cs),
 /// so the gateway knows no database driver and no SQLSTATE.
 /// </summary>
 /// <remarks>

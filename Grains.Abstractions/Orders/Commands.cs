@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 // Every mutating command carries a CommandId chosen by the caller. The grain remembers the ids of
 // recently applied commands, so a retried command (after a timeout, a silo leaving, …) is answered

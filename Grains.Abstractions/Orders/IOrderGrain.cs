@@ -1,6 +1,6 @@
 using Orleans.Concurrency;
 
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 /// <summary>
 /// One order, keyed by its id (a UUID). All of an order's rules live behind this interface.

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 /// <summary>
 /// How order ids are made: v7 (time-ordered) when the server picks one, v5 (name-based) from the

@@ -1,4 +1,4 @@
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 /// <summary>
 /// The size limits of an order's fields, in one place: the gateway's request contract (and so its

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 /// <summary>
 /// What text an order may hold: no control characters (U+0000–U+001F, U+007F, U+0080–U+009F) and

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 /// <summary>Delivery status of an order. Placed → Packed → Shipped → Delivered; Cancelled while not shipped.</summary>
 /// <remarks>The lower-case names are part of the HTTP API and of stored state.</remarks>

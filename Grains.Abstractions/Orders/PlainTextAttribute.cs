@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 
-namespace Orderly.Grains.Orders;
+namespace Orderly.Grains.Abstractions.Orders;
 
 /// <summary>
 /// The text an order may hold (<see cref="OrderText"/>): no control characters, no unpaired

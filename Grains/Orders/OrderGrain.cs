@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using Orderly.Grains.Orders.Storage;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage;
 
 namespace Orderly.Grains.Orders;
 

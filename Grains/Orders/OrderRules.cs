@@ -1,3 +1,5 @@
+using Orderly.Grains.Abstractions.Orders;
+
 namespace Orderly.Grains.Orders;
 
 /// <summary>Which status may follow which, and when an order may still be edited.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Grains.Orders;
 

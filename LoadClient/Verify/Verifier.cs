@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Npgsql;
 using Orderly.LoadClient.Load;
 
@@ -21,16 +22,22 @@ public sealed record Verification(IReadOnlyList<Guid> LostIds, int Duplicated, I
 /// <summary>
 /// After a run, checks every acknowledged order in storage. Lost: not there, or older than the last
 /// version its user was told about. Duplicated: one customer's Idempotency-Key stored as more than one order.
+/// The two queries are the storage room's (Grains/Storage/Audit/*.sql, embedded here).
 /// </summary>
-public static class Verifier
+public static partial class Verifier
 {
+    private static readonly string StoredVersions = Audit("stored_versions");
+    private static readonly string DuplicateKeys = Audit("duplicate_keys");
+
     /// <param name="table">Where orders are: Orderly's <c>orders</c>, or a table shaped like it (the bench's baseline).</param>
     public static async Task<Verification> VerifyAsync(string connectionString, IReadOnlyCollection<AcknowledgedOrder> acknowledged, string customerPrefix,
         string table = "orders")
     {
+        if (!TableName().IsMatch(table))
+            throw new ArgumentException($"'{table}' is not a plain table name", nameof(table));
         await using var db = NpgsqlDataSource.Create(connectionString);
         var stored = new Dictionary<Guid, int>();
-        await using (var command = db.CreateCommand($"SELECT id, version FROM {table} WHERE id = ANY(@ids)"))
+        await using (var command = db.CreateCommand(StoredVersions.Replace("{table}", table, StringComparison.Ordinal)))
         {
             command.Parameters.AddWithValue("ids", acknowledged.Select(a => a.Id).ToArray());
             await using var reader = await command.ExecuteReaderAsync();
@@ -49,11 +56,7 @@ public static class Verifier
         }
 
         var duplicated = 0;
-        await using (var command = db.CreateCommand($"""
-            SELECT customer_id, idempotency_key, count(*) FROM {table}
-            WHERE customer_id LIKE @prefix AND idempotency_key IS NOT NULL
-            GROUP BY customer_id, idempotency_key HAVING count(*) > 1
-            """))
+        await using (var command = db.CreateCommand(DuplicateKeys.Replace("{table}", table, StringComparison.Ordinal)))
         {
             command.Parameters.AddWithValue("prefix", customerPrefix + "%");
             await using var reader = await command.ExecuteReaderAsync();
@@ -66,4 +69,15 @@ public static class Verifier
         }
         return new Verification(lost, duplicated, examples) { Stored = stored };
     }
+
+    private static string Audit(string name)
+    {
+        using var stream = typeof(Verifier).Assembly.GetManifestResourceStream($"Orderly.Audit.{name}.sql")
+            ?? throw new InvalidOperationException($"the audit query {name}.sql is not embedded in the load client");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]*$")]
+    private static partial Regex TableName();
 }

@@ -1,5 +1,4 @@
 using Orderly.ServiceDefaults.Hosting;
-using Orderly.Silo.Schema;
 
 namespace Orderly.Silo.Hosting;
 

@@ -3,15 +3,14 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orderly.Grains.Orders;
-using Orderly.Grains.Orders.Storage;
+using Orderly.Grains.Storage;
 using Orderly.ServiceDefaults.Health;
 using Orderly.ServiceDefaults.Hosting;
-using Orderly.ServiceDefaults.Observability;
-using Orleans.Dashboard;
-using Orderly.ServiceDefaults.Shutdown;
-using Orderly.Silo.Storage;
-using Orleans.Configuration;
 using Orderly.ServiceDefaults.Networking;
+using Orderly.ServiceDefaults.Observability;
+using Orderly.ServiceDefaults.Shutdown;
+using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace Orderly.Silo.Hosting;
 
@@ -103,7 +102,7 @@ public static class SiloHostingExtensions
         return silo;
     }
 
-    /// <summary>Grain state in Postgres as JSON; an order's state is its row in the orders table (see the schema and Grains/Orders/Storage).</summary>
+    /// <summary>Grain state in Postgres as JSON; an order's state is its row in the orders table (see the schema and Grains/Storage).</summary>
     private static ISiloBuilder AddOrderlyStorage(this ISiloBuilder silo)
     {
         silo.AddAdoNetGrainStorage(OrderStorage, o =>

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using Orderly.Grains.Orders;
-using Orderly.Grains.Orders.Storage;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage;
 
 namespace Orderly.Bench.Micro;
 

@@ -1,8 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
-using Orderly.Grains.Orders;
-using Orderly.Grains.Orders.Storage;
-using Orderly.Silo.Storage;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage;
 using Orleans.Serialization;
 
 namespace Orderly.Bench.Micro;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Orderly.Gateway.Silos;
-using Orderly.Grains.Orders.Storage;
+using Orderly.Grains.Storage;
 using Orderly.Harness.Chaos;
 using Orderly.Harness.Database;
 using Orderly.ServiceDefaults.Database;

@@ -103,7 +103,7 @@ public sealed partial class ReferenceTests
         || (file.EndsWith(".md", StringComparison.Ordinal) || file.EndsWith(".cs", StringComparison.Ordinal)
             || file.EndsWith(".sh", StringComparison.Ordinal) || file.EndsWith(".yaml", StringComparison.Ordinal)
             || file.EndsWith(".yml", StringComparison.Ordinal) || file.EndsWith(".props", StringComparison.Ordinal)
-            || file.EndsWith(".csproj", StringComparison.Ordinal))
+            || file.EndsWith(".csproj", StringComparison.Ordinal) || file.EndsWith(".sql", StringComparison.Ordinal))
         && !file.Contains("/Generated/", StringComparison.Ordinal)
         && file != "tests/Orderly.Tests/Docs/ReferenceTests.cs"; // its own examples of dead paths
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Orderly.Grains;
+using Orderly.Grains.Abstractions;
 using Orderly.Tests.Infrastructure;
 using Orderly.Tests.Orders;
 using Xunit.Abstractions;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orderly.ServiceDefaults.Hosting;
 using Orderly.Silo.Hosting;
-using Orderly.Silo.Schema;
+using Orderly.Grains.Storage.Schema;
 using Orleans.TestingHost;
 
 namespace Orderly.Tests.Infrastructure;

@@ -30,7 +30,7 @@ public static class TestDatabase
     {
         var connectionString = await CreateSchemaAsync(prefix);
         await using var db = NpgsqlDataSource.Create(connectionString);
-        await new Orderly.Silo.Schema.SchemaMigrator(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<Orderly.Silo.Schema.SchemaMigrator>.Instance).ApplyAsync();
+        await new Orderly.Grains.Storage.Schema.SchemaMigrator(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<Orderly.Grains.Storage.Schema.SchemaMigrator>.Instance).ApplyAsync();
         return connectionString;
     }
 

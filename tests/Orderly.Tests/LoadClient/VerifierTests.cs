@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Orderly.LoadClient.Load;
 using Orderly.LoadClient.Verify;
-using Orderly.Silo.Schema;
+using Orderly.Grains.Storage.Schema;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.LoadClient;

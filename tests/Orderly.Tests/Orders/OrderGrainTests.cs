@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Orderly.Grains.Abstractions.Orders;
 using Orderly.Grains.Orders;
 using Orderly.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
-using Orderly.Grains.Orders;
-using Orderly.Grains.Orders.Storage;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage;
 using Orderly.Tests.Infrastructure;
 using Orleans.Runtime.Placement;
 using Orleans.TestingHost;

@@ -1,4 +1,4 @@
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Tests.Orders;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Orderly.Grains;
-using Orderly.Grains.Orders;
-using Orderly.Grains.Orders.Storage;
+using Orderly.Grains.Abstractions;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage;
 using Orderly.Tests.Infrastructure;
 using Orleans.Storage;
 

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Orderly.Grains.Orders;
-using Orderly.Grains.Orders.Storage;
-using Orderly.Silo.Schema;
-using Orderly.Silo.Storage;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage;
+using Orderly.Grains.Storage.Schema;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Orders;

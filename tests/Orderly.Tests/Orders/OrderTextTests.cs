@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 
 namespace Orderly.Tests.Orders;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using Orderly.Grains.Orders;
+using Orderly.Grains.Abstractions.Orders;
 using Orderly.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Orderly.Grains.Orders;
-using Orderly.Silo.Schema;
+using Orderly.Grains.Abstractions.Orders;
+using Orderly.Grains.Storage.Schema;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Schema;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Orderly.Silo.Schema;
+using Orderly.Grains.Storage.Schema;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Schema;

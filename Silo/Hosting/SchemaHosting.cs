@@ -1,7 +1,8 @@
+using Orderly.Grains.Storage.Schema;
 using Orderly.ServiceDefaults.Database;
 using Orderly.ServiceDefaults.Hosting;
 
-namespace Orderly.Silo.Schema;
+namespace Orderly.Silo.Hosting;
 
 public sealed class SchemaOptions
 {

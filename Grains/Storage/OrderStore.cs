@@ -2,11 +2,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.Storage;
 
-namespace Orderly.Grains.Orders.Storage;
+namespace Orderly.Grains.Storage;
 
 /// <summary>
 /// One order activation's handle on its row in the <c>orders</c> table, through the "orders" grain
-/// storage provider and Orderly's schema (Silo/Schema/Migrations). It owns what the write path must
+/// storage provider and Orderly's schema (Grains/Storage/Schema/Migrations). It owns what the write path must
 /// get right together: state is read once, on first use, not on activation; a new order is written
 /// with insert-if-absent and no read before it (one statement); and <see cref="State"/> only ever
 /// holds what storage has acknowledged.

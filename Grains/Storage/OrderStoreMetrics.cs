@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Orderly.Grains.Orders.Storage;
+namespace Orderly.Grains.Storage;
 
 /// <summary>
 /// How order activations got their state (meter "Orderly.Orders"): read from storage, or handed over

@@ -1,9 +1,10 @@
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Orderly.Silo.Schema;
+namespace Orderly.Grains.Storage.Schema;
 
-/// <summary>One numbered SQL script, embedded in this assembly as Schema/Migrations/NNNN_name.sql.</summary>
+/// <summary>One numbered SQL script, embedded in this assembly from Storage/Schema/Migrations/NNNN_name.sql.</summary>
 public sealed record Migration(int Version, string Name, string Sql);
 
 /// <summary>

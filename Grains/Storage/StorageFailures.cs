@@ -1,7 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orderly.Grains.Abstractions;
 
-namespace Orderly.Grains.Orders.Storage;
+namespace Orderly.Grains.Storage;
 
 /// <summary>
 /// Decides, in the silo, whether a database failure is one a retry can fix, and turns it into a

@@ -6,7 +6,7 @@
 -- ETag. Other grain types keep the generic table (now orleans_grain_state). One statement, one row.
 --
 -- The JSON names read below (status, customerId, ...) are OrderJsonNames in
--- Grains/Orders/Storage; OrderStorageContractTests fails when the two disagree.
+-- Grains/Storage/OrderState.cs; OrderStorageTests fails when the two disagree.
 --
 -- Rolling upgrade: silos still running the previous build have cached the previous query texts
 -- (the ADO.NET provider reads OrleansQuery once at start). They keep working:

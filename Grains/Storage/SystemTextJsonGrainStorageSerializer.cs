@@ -1,9 +1,8 @@
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Orderly.Grains.Orders.Storage;
+using System.Text.Json;
 using Orleans.Storage;
 
-namespace Orderly.Silo.Storage;
+namespace Orderly.Grains.Storage;
 
 /// <summary>
 /// Grain state as UTF-8 JSON with System.Text.Json: readable in the database (it is stored as jsonb)

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using Orderly.Grains.Abstractions.Orders;
 
-namespace Orderly.Grains.Orders.Storage;
+namespace Orderly.Grains.Storage;
 
 /// <summary>
 /// The persisted state of one order: the document in its <c>orders</c> row (see <see cref="OrderStateJson"/>).
@@ -99,7 +100,7 @@ public sealed class AppliedCommandJson : JsonConverter<AppliedCommand>
 
 /// <summary>
 /// The JSON property names the schema reads to fill the <c>orders</c> columns (status, customer, the
-/// listing's timestamps, the idempotency key). The write function in Silo/Schema/Migrations reads
+/// listing's timestamps, the idempotency key). The write function in Grains/Storage/Schema/Migrations reads
 /// exactly these; OrderStorageTests fails when C# and SQL disagree.
 /// </summary>
 public static class OrderJsonNames

@@ -2,7 +2,7 @@
 --
 -- Orleans' ADO.NET providers issue only the queries stored in OrleansQuery, by key; they bind
 -- parameters by name (@DeploymentId, @GrainIdHash, ...) and read result columns by name. That is
--- the whole contract (see dotnet/orleans src/AdoNet/Shared/PostgreSQL-Main.sql). The SQL below is
+-- the whole contract (dotnet/orleans v10.0, src/AdoNet/Shared/PostgreSQL-Main.sql). The SQL below is
 -- Orderly's own implementation of it, plus the orders table behind the day listing.
 --
 -- This file runs inside one transaction holding an advisory lock (see SchemaMigrator), once per
