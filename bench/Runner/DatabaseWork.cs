@@ -13,7 +13,16 @@ namespace Orderly.Bench.Runner;
 /// <param name="RowsWritten">Rows inserted, updated or deleted per request in the bench's schema (heap records in the WAL, or pg_stat_user_tables).</param>
 /// <param name="TableScans">Index and sequential scans per request on the bench's tables: reads that reached a table.</param>
 /// <param name="Statements">Top-level statements per request (pg_stat_statements); null when it is not loaded.</param>
-public sealed record DatabaseWork(double WalBytes, string WalScope, double? WriteTransactions, double RowsWritten, double TableScans, double? Statements);
+/// <param name="PageImageBytes">Of <paramref name="WalBytes"/>, the full-page images: the first change to a page after a
+/// checkpoint logs the whole page, so this part depends on when checkpoints fall, not on the requests; null without pg_walinspect.</param>
+/// <param name="HotUpdateShare">Of the rows updated, the share Postgres updated in place on the same page (heap-only
+/// tuples: no index entry written); null when nothing was updated or without pg_walinspect.</param>
+public sealed record DatabaseWork(double WalBytes, string WalScope, double? WriteTransactions, double RowsWritten, double TableScans, double? Statements,
+    double? PageImageBytes = null, double? HotUpdateShare = null)
+{
+    /// <summary>WAL per request without the full-page images: what the requests themselves wrote, the figure the targets compare.</summary>
+    public double RecordBytes => WalBytes - (PageImageBytes ?? 0);
+}
 
 /// <summary>
 /// Samples Postgres' counters before and after an operation. Row and scan counters are per table and
@@ -79,13 +88,16 @@ public sealed class DatabaseWorkProbe : IAsyncDisposable
     {
         double Per(double value) => requests <= 0 ? 0 : Math.Round(value / requests, 2);
         double wal;
-        double? transactions = null;
+        double? transactions = null, pageImages = null, hotShare = null;
         double rows = after.Rows - before.Rows;
         if (_walInspect is not null)
         {
             // Rows from the WAL too: exact, and not subject to the counters' publishing delay.
-            (wal, var xacts, rows) = await SchemaWalAsync(before.Lsn, after.Lsn, cancellationToken);
-            transactions = Per(xacts);
+            var schema = await SchemaWalAsync(before.Lsn, after.Lsn, cancellationToken);
+            (wal, rows) = (schema.Bytes, schema.Rows);
+            transactions = Per(schema.Transactions);
+            pageImages = Per(schema.PageImageBytes);
+            hotShare = schema.Updates == 0 ? null : Math.Round((double)schema.HotUpdates / schema.Updates, 3);
         }
         else
         {
@@ -93,18 +105,19 @@ public sealed class DatabaseWorkProbe : IAsyncDisposable
         }
         return new DatabaseWork(Per(wal), _walInspect is null ? "cluster" : "schema", transactions,
             Per(rows), Per(after.Scans - before.Scans),
-            before.Statements is { } s0 && after.Statements is { } s1 ? Per(s1 - s0) : null);
+            before.Statements is { } s0 && after.Statements is { } s1 ? Per(s1 - s0) : null, pageImages, hotShare);
     }
 
     /// <summary>
     /// WAL bytes of records that touch a relation of the current schema (or its TOAST table), plus
-    /// every record of a transaction that did — its commit record included — and how many such transactions.
+    /// every record of a transaction that did — its commit record included — and how many such transactions;
+    /// of those bytes, the full-page images; the rows written, and of the updates, the heap-only ones.
     /// </summary>
-    private async Task<(long Bytes, long Transactions, long Rows)> SchemaWalAsync(string from, string to, CancellationToken cancellationToken)
+    private async Task<SchemaWal> SchemaWalAsync(string from, string to, CancellationToken cancellationToken)
     {
         // pg_walinspect refuses a range that starts at the flush position: nothing was written at all.
         if (Lsn(to) <= Lsn(from))
-            return (0, 0, 0);
+            return new(0, 0, 0, 0, 0, 0);
         await using var command = _db.CreateCommand($"""
             {Marker}
             WITH mine AS (
@@ -113,16 +126,19 @@ public sealed class DatabaseWorkProbe : IAsyncDisposable
                 SELECT t.relfilenode FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid
                  WHERE c.relnamespace = current_schema()::regnamespace),
             recs AS (
-                SELECT row_number() OVER () AS n, xid, record_length, block_ref, resource_manager, record_type
+                SELECT row_number() OVER () AS n, xid, record_length, fpi_length, block_ref, resource_manager, record_type
                   FROM {_walInspect}(@from::pg_lsn, @to::pg_lsn)),
             touching AS (
                 SELECT DISTINCT r.n, r.xid, r.resource_manager, r.record_type
                   FROM recs r CROSS JOIN LATERAL regexp_matches(r.block_ref, 'rel \d+/\d+/(\d+)', 'g') AS m
                  WHERE m[1]::oid IN (SELECT relfilenode FROM mine)),
-            xids AS (SELECT DISTINCT xid FROM touching WHERE xid <> '0'::xid)
+            xids AS (SELECT DISTINCT xid FROM touching WHERE xid <> '0'::xid),
+            heap AS (SELECT split_part(record_type, '+', 1) AS kind FROM touching WHERE resource_manager = 'Heap')
             SELECT coalesce(sum(r.record_length), 0)::bigint, (SELECT count(*) FROM xids),
-                   (SELECT count(*) FROM touching
-                     WHERE resource_manager = 'Heap' AND split_part(record_type, '+', 1) IN ('INSERT', 'UPDATE', 'HOT_UPDATE', 'DELETE'))
+                   (SELECT count(*) FROM heap WHERE kind IN ('INSERT', 'UPDATE', 'HOT_UPDATE', 'DELETE')),
+                   coalesce(sum(r.fpi_length), 0)::bigint,
+                   (SELECT count(*) FROM heap WHERE kind IN ('UPDATE', 'HOT_UPDATE')),
+                   (SELECT count(*) FROM heap WHERE kind = 'HOT_UPDATE')
               FROM recs r
              WHERE r.n IN (SELECT n FROM touching) OR r.xid IN (SELECT xid FROM xids)
             """);
@@ -131,8 +147,10 @@ public sealed class DatabaseWorkProbe : IAsyncDisposable
         command.CommandTimeout = 120;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        return new(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
     }
+
+    private sealed record SchemaWal(long Bytes, long Transactions, long Rows, long PageImageBytes, long Updates, long HotUpdates);
 
     /// <summary>"16/B374D848" as a number.</summary>
     private static ulong Lsn(string text)

@@ -80,6 +80,28 @@ public sealed class BenchFiguresTests
     }
 
     [Fact]
+    public void Wal_targets_leave_full_page_images_out_and_judge_the_whole_lifecycle_too()
+    {
+        static OperationResult Work(string operation, double wal, double? pageImages) =>
+            Op(operation, 100) with { Database = new DatabaseWork(wal, "schema", 1, 1, 0, 1, pageImages) };
+        // The update's WAL is 1.5× the baseline's with page images, 1.2× without: only the second counts.
+        var baseline = new SystemResult("baseline", "b", [Work(Operations.Update, 500, 0)]) { AtRate = [Work(Operations.Lifecycle, 300, 0)] };
+        var orderly = new SystemResult("orderly-1+1", "o", [Work(Operations.Update, 750, 150)]) { AtRate = [Work(Operations.Lifecycle, 400, 36)] };
+        var targets = BenchReport.DatabaseTargetsOf([baseline, orderly]);
+
+        var update = targets.Single(t => t.Name == "update WAL per request vs baseline (orderly-1+1)");
+        Assert.True(update.Met);
+        Assert.Equal("1.20× (600 / 500 B, page images apart)", update.Measured);
+        var lifecycle = targets.Single(t => t.Name == "order lifecycle WAL per request vs baseline (orderly-1+1)");
+        Assert.False(lifecycle.Met); // 364 / 300 = 1.21×
+        Assert.Equal(364, orderly.AtRateOf(Operations.Lifecycle)!.Database!.RecordBytes);
+
+        // Where one side has no page-image count, both are compared whole.
+        var old = new SystemResult("baseline", "b", [Work(Operations.Update, 500, null)]);
+        Assert.Equal("1.50× (750 / 500 B)", BenchReport.DatabaseTargetsOf([old, orderly]).Single(t => t.Name.StartsWith("update WAL", StringComparison.Ordinal)).Measured);
+    }
+
+    [Fact]
     public void A_silo_stop_with_a_survivor_is_judged_on_orders_handed_over_warm_and_ten_seconds()
     {
         var none = Array.Empty<Ratio>();
