@@ -160,6 +160,28 @@ public sealed class ManifestTests(ITestOutputHelper output)
         Assert.Equal(2, role.Rules.Count);
     }
 
+    /// <summary>
+    /// The GC mode was chosen by measurement (docs/performance.md, "GC mode"): the pods run the mode
+    /// the projects are built with, so what ./orderly bench measured locally is what EKS runs, and an
+    /// image cannot quietly switch it back.
+    /// </summary>
+    [Theory]
+    [InlineData("eks")]
+    [InlineData("naive")]
+    public async Task Pods_run_the_GC_mode_the_projects_are_built_with(string overlay)
+    {
+        var m = await Manifests.RenderAsync(overlay);
+        foreach (var project in new[] { "Silo", "Gateway" })
+        {
+            var csproj = System.Xml.Linq.XDocument.Load(Path.Combine(Manifests.K8sDir, "..", project, project + ".csproj"));
+            var built = csproj.Descendants("ServerGarbageCollection").Select(e => e.Value).SingleOrDefault();
+            Assert.Equal("false", built);
+            Assert.Equal("0", DeployedTimings.Env(m.Find<V1Deployment>(project.ToLowerInvariant())!, "DOTNET_gcServer"));
+            Assert.DoesNotContain(File.ReadAllLines(Path.Combine(Manifests.K8sDir, "..", project, "Dockerfile")),
+                l => l.StartsWith("ENV", StringComparison.Ordinal) && l.Contains("gcServer", StringComparison.Ordinal));
+        }
+    }
+
     [Theory]
     [InlineData("Silo")]
     [InlineData("Gateway")]
