@@ -1,8 +1,5 @@
 namespace Orderly.LoadClient.Reporting;
 
-/// <summary>Which kind of pod left: a gateway sits behind the load balancer, a silo does not.</summary>
-public enum Tier { Gateway, Silo }
-
 /// <summary>
 /// What happened in one event: from the first pod marked terminating until the last one is gone and
 /// deregistered. <paramref name="Pod"/> names every pod that left (comma-separated), <paramref name="Kind"/>

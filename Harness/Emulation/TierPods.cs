@@ -3,16 +3,6 @@ using Orderly.LoadClient.Reporting;
 namespace Orderly.Harness.Emulation;
 
 /// <summary>
-/// A PodDisruptionBudget as the eviction API applies it: with E pods expected and H healthy, an eviction
-/// is allowed while H − (E − maxUnavailable) &gt; 0. Null maxUnavailable: no budget (the naive overlay).
-/// </summary>
-public sealed record DisruptionBudget(int? MaxUnavailable)
-{
-    public int DisruptionsAllowed(int expected, int healthy) =>
-        MaxUnavailable is not { } max ? int.MaxValue : Math.Max(0, healthy - (expected - max));
-}
-
-/// <summary>
 /// The pods of one tier as the control plane sees them: which slots hold a healthy pod (ready, and for
 /// gateways seen healthy by the load balancer: the readiness gate), which hold one starting or
 /// terminating, how many the Deployment expects, and the tier's budget. Thread-safe; no processes:
