@@ -54,6 +54,31 @@ public sealed partial class ArchitectureTests
         Assert.True(wrong.Count == 0, string.Join('\n', wrong));
     }
 
+    /// <summary>
+    /// A file is named after a type it declares. A few files hold a family of small types on purpose
+    /// and are named after the family; they are listed here, so a new one is a decision, not an accident.
+    /// </summary>
+    [Fact]
+    public void Every_file_is_named_after_a_type_it_holds()
+    {
+        string[] families =
+        [
+            "Gateway/Orders/Contracts.cs",                // the HTTP request and response records
+            "Grains.Abstractions/Orders/Commands.cs",     // the grain's commands and their results
+            "Grains.Abstractions/Orders/OrderTypes.cs",   // status, line and snapshot of an order
+            "ServiceDefaults/Networking/PeerSockets.cs",  // the options, factory and registration of one feature
+            "bench/Baseline/Contracts.cs",                // the baseline's request and response records
+        ];
+        var wrong = Projects.Where(p => !p.Folder.StartsWith("tests/", StringComparison.Ordinal))
+            .SelectMany(SourceFiles)
+            .Where(f => !families.Contains(f) && Path.GetFileName(f) != "Program.cs") // an entry point may hold its own small types
+            .Select(f => (File: f, Types: TopLevelType().Matches(Repository.Text(f)).Select(m => m.Groups[1].Value).ToList()))
+            .Where(f => f.Types.Count > 0 && !f.Types.Contains(Path.GetFileNameWithoutExtension(f.File)))
+            .Select(f => $"{f.File} holds {string.Join(", ", f.Types)}")
+            .ToList();
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong));
+    }
+
     [Fact]
     public void No_two_log_events_share_an_id()
     {
@@ -118,6 +143,9 @@ public sealed partial class ArchitectureTests
 
     [GeneratedRegex(@"^namespace\s+([\w.]+)", RegexOptions.Multiline)]
     private static partial Regex Namespace();
+
+    [GeneratedRegex(@"^(?:public |internal )?(?:(?:static|sealed|abstract|partial|readonly) )*(?:class|record|struct|interface|enum)(?: struct| class)? ([A-Z]\w*)", RegexOptions.Multiline)]
+    private static partial Regex TopLevelType();
 
     [GeneratedRegex(@"EventId\s*=\s*(\d+)")]
     private static partial Regex LogEventId();
