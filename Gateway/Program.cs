@@ -11,8 +11,8 @@ using Orderly.ServiceDefaults.Observability;
 return await FailFast.RunAsync("gateway", async () =>
 {
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-    // Found through DNS (Kubernetes), the silos are all the gateway talks to: no database then.
-    builder.AddOrderlyDefaults(withDatabase: !SiloConnectionExtensions.UsesDnsDiscovery(builder.Configuration));
+    // The silos are all the gateway talks to: no database (they are found by DNS or the local runner's file).
+    builder.AddOrderlyDefaults();
     builder.AddGatewayHost();
     builder.AddOrderlyAuthentication();
     builder.AddSiloConnection();

@@ -215,6 +215,9 @@ var issuerKey = new Option<string?>("--key-file") { Description = "the signing k
 var issuer = new Command("issuer", "run the local token issuer until stopped ('up' starts it)") { issuerPort, issuerKey };
 issuer.SetAction(async (parse, ct) => await Cli.RunAsync(() => LocalIssuer.RunAsync(parse.GetValue(issuerPort), parse.GetValue(issuerKey), ct)));
 
+var endpoints = new Command("endpoints", "keep the list of ready silos the gateways read, until stopped ('up' starts it)");
+endpoints.SetAction(async (_, ct) => await WithCluster(cluster => SiloEndpoints.RunAsync(cluster.Layout, ct)));
+
 var tokenCustomer = new Option<string?>("--customer") { Description = "a customer token: the subject is this customer id" };
 var tokenStaff = new Option<bool>("--staff") { Description = "a staff token (scope orders:staff): list a day, advance the status" };
 var token = new Command("token", "print a bearer token for the running local cluster (one line)") { tokenCustomer, tokenStaff };
@@ -238,7 +241,7 @@ token.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
 
 var root = new RootCommand("Orderly's local harness: cluster runner, scale-down experiment, chaos")
 {
-    up, down, status, issuer, token,
+    up, down, status, issuer, endpoints, token,
     ExperimentCommand("experiment", "run the scale-down experiment", demo: false),
     ExperimentCommand("demo", "the scale-down experiment for both profiles, with the comparison table and report", demo: true),
     chaos,

@@ -57,6 +57,12 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     /// <summary>The local issuer's signing key, kept across cluster restarts (Identity/LocalIssuer.cs).</summary>
     public string IssuerKeyFile => Path.Combine(RunDir, "issuer-key.pem");
 
+    /// <summary>The silos the gateways may connect to, kept by <see cref="SiloEndpoints"/> (the gateways' <c>Silos:OrleansGatewayListFile</c>).</summary>
+    public string OrleansGatewayListFile => Path.Combine(RunDir, "orleans-gateways");
+
+    /// <summary>Present while the pod of <paramref name="name"/> is terminating (<see cref="SiloEndpoints.MarkTerminating"/>).</summary>
+    public string TerminatingFile(string name) => Path.Combine(RunDir, name + ".terminating");
+
     public string PidFile(string name) => Path.Combine(RunDir, name + ".pid");
     public string LogFile(string name) => Path.Combine(LogDir, name + ".log");
 

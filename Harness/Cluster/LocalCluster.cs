@@ -71,6 +71,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
         await StartIssuerAsync(cancellationToken);
         output.WriteLine($"starting {spec.Silos} silo(s)");
         await Task.WhenAll(Enumerable.Range(0, spec.Silos).Select(i => StartSiloAsync(i, spec, cancellationToken)));
+        output.WriteLine("starting the silos' endpoints list");
+        await StartSiloEndpointsAsync(spec.Silos, cancellationToken);
         output.WriteLine($"starting {spec.Gateways} gateway(s)");
         await Task.WhenAll(Enumerable.Range(0, spec.Gateways).Select(i => StartGatewayAsync(i, spec, cancellationToken)));
         output.WriteLine("starting HAProxy");
@@ -100,6 +102,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public Task<ManagedProcess> StartSiloAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
     {
         var name = ClusterLayout.SiloName(i);
+        SiloEndpoints.ClearTerminating(layout, name);
         return StartDotnetAsync(name, layout.SiloDll,
         [
             $"--Silo:Name={name}",
@@ -108,7 +111,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
             "--Schema:ApplyOnStart=false",
             .. spec.SiloSettings,
-        ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken);
+        ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken, DatabaseEnvironment(spec));
     }
 
     public Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken) =>
@@ -118,6 +121,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
                 $"--Gateway:ManagementPort={ClusterLayout.GatewayManagementPort(i)}",
                 $"--Gateway:LoadBalancerIdleTimeoutSeconds={HaproxyConfig.IdleTimeoutSeconds}",
                 $"--Auth:Authority={ClusterLayout.IssuerUrl}",
+                // Silos as the headless Service lists them; no database (SiloEndpoints.cs keeps the file).
+                $"--Silos:OrleansGatewayListFile={layout.OrleansGatewayListFile}",
                 .. spec.GatewayDrainSeconds is { } drain ? [$"--Shutdown:DrainSeconds={drain}"] : Array.Empty<string>(),
                 .. spec.GatewaySettings,
             ], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
@@ -130,13 +135,14 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     {
         if (!File.Exists(layout.BaselineDll))
             throw new ClusterException($"{layout.BaselineDll} is missing; build first (./orderly bench builds)");
-        return StartDotnetAsync($"baseline-{i}", layout.BaselineDll, [$"--Urls={ClusterLayout.GatewayUrl(i)}"], ClusterLayout.GatewayUrl(i), spec, cancellationToken);
+        return StartDotnetAsync($"baseline-{i}", layout.BaselineDll, [$"--Urls={ClusterLayout.GatewayUrl(i)}"], ClusterLayout.GatewayUrl(i), spec, cancellationToken, DatabaseEnvironment(spec));
     }
 
     /// <summary>Starts one .NET host like kubelet starts a pod, and waits for its readiness probe.</summary>
-    private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken)
+    private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken,
+        Dictionary<string, string>? environment = null)
     {
-        var process = Started[name] = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Shutdown:Profile={spec.Profile}"], Environment(spec));
+        var process = Started[name] = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Shutdown:Profile={spec.Profile}"], environment);
         // CPU by its request, as kubelet gives it, and a group the network faults can tell its packets by.
         PodCgroups.Place(process);
         await WaitReadyAsync(process, new Uri(baseUrl, "/health/ready"), cancellationToken);
@@ -150,6 +156,31 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             [layout.HarnessDll, "issuer", "--port", ClusterLayout.IssuerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--key-file", layout.IssuerKeyFile]);
         await WaitReadyAsync(process, new Uri($"{ClusterLayout.IssuerUrl}/health/ready"), cancellationToken);
     }
+
+    /// <summary>
+    /// The endpoints controller's stand-in (<see cref="SiloEndpoints"/>), a process of its own like the
+    /// issuer, and waits until it lists the <paramref name="silos"/> silos that are up.
+    /// </summary>
+    public async Task StartSiloEndpointsAsync(int silos, CancellationToken cancellationToken)
+    {
+        File.Delete(layout.OrleansGatewayListFile);
+        var process = Started[SiloEndpoints.Name] = ManagedProcess.Start(layout, SiloEndpoints.Name, "dotnet", [layout.HarnessDll, "endpoints"],
+            new Dictionary<string, string> { ["ORDERLY_ROOT"] = layout.Root, ["ORDERLY_CONFIGURATION"] = layout.Configuration });
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (ListedSilos() < silos)
+        {
+            if (!process.IsAlive)
+                throw new ClusterException($"{process.Name} exited during start-up: {LastLines(layout.LogFile(process.Name))}");
+            if (DateTime.UtcNow > deadline)
+                throw new ClusterException($"{process.Name} did not list {silos} silo(s) within {StartTimeout.TotalSeconds:0}s; see {layout.LogFile(process.Name)}");
+            await Task.Delay(200, cancellationToken);
+        }
+        output.WriteLine($"  {process.Name} lists {silos} silo(s) (pid {process.Pid})");
+    }
+
+    /// <summary>How many silos the gateways' list holds now.</summary>
+    public int ListedSilos() =>
+        File.Exists(layout.OrleansGatewayListFile) ? File.ReadAllLines(layout.OrleansGatewayListFile).Count(l => l.Length > 0) : 0;
 
     public async Task StartHaproxyAsync(ClusterSpec spec, CancellationToken cancellationToken)
     {
@@ -175,7 +206,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     {
         var all = Running().ToList();
         static int Order(string name) => name is "haproxy" or Monitoring.LocalPrometheus.Name ? 0 : name.StartsWith("gateway-", StringComparison.Ordinal) ? 1
-            : name == ClusterLayout.IssuerName ? 3 : 2;
+            : name is ClusterLayout.IssuerName or SiloEndpoints.Name ? 3 : 2;
         foreach (var group in all.GroupBy(p => Order(p.Name)).OrderBy(g => g.Key))
         {
             await Task.WhenAll(group.Select(async p =>
@@ -261,7 +292,8 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             : null;
     }
 
-    private static Dictionary<string, string> Environment(ClusterSpec spec) => new()
+    /// <summary>What only the processes that talk to Postgres get: the silos (and the bench's baseline), never a gateway.</summary>
+    private static Dictionary<string, string> DatabaseEnvironment(ClusterSpec spec) => new()
     {
         ["ConnectionStrings__Orderly"] = spec.ConnectionString,
     };

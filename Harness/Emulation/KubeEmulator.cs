@@ -169,6 +169,9 @@ public sealed class KubeEmulator
         var name = Name(tier, index);
         var process = _cluster.Started[name];
         _doing[name] = $"{name} terminating";
+        // The endpoints controller drops a terminating pod from the headless Service at once.
+        if (tier == Tier.Silo)
+            SiloEndpoints.MarkTerminating(_cluster.Layout, name);
         var lag = tier == Tier.Gateway ? lags.Dequeue() : 0;
         return (name, LeaveAsync());
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orderly.ServiceDefaults.Database;
 using Orderly.ServiceDefaults.Health;
 using Orderly.ServiceDefaults.Observability;
 
@@ -10,8 +9,8 @@ namespace Orderly.ServiceDefaults.Hosting;
 
 public static class DefaultsExtensions
 {
-    /// <summary>What every Orderly host starts with: one-line UTC logs, the database (unless it needs none), readiness state, metrics.</summary>
-    public static IHostApplicationBuilder AddOrderlyDefaults(this IHostApplicationBuilder builder, bool withDatabase = true)
+    /// <summary>What every Orderly host starts with: one-line UTC logs, readiness state, metrics (the silo adds its database itself).</summary>
+    public static IHostApplicationBuilder AddOrderlyDefaults(this IHostApplicationBuilder builder)
     {
         builder.Logging.ClearProviders();
         // Start-up failures are reported once, on one line, by FailFast; the host would add a stack trace.
@@ -24,8 +23,6 @@ public static class DefaultsExtensions
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
         });
-        if (withDatabase)
-            builder.AddOrderlyDatabase();
         builder.Services.AddReadiness();
         builder.AddOrderlyMetrics();
         builder.Services.TryAddSingleton(TimeProvider.System);

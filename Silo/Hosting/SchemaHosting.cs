@@ -1,5 +1,5 @@
 using Orderly.Grains.Storage.Schema;
-using Orderly.ServiceDefaults.Database;
+using Orderly.Silo.Database;
 using Orderly.ServiceDefaults.Hosting;
 
 namespace Orderly.Silo.Hosting;
@@ -39,6 +39,7 @@ public static class MigrateCommand
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddOrderlyDefaults();
+        builder.AddOrderlyDatabase();
         builder.Services.AddSingleton<SchemaMigrator>();
         using var host = builder.Build();
         await host.StartAsync();

@@ -1,3 +1,4 @@
+using Orderly.Silo.Database;
 using Orderly.ServiceDefaults.Hosting;
 
 namespace Orderly.Silo.Hosting;
@@ -10,6 +11,7 @@ public static class SiloApp
         // Settings ship next to the binary; the working directory does not matter.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddOrderlyDefaults();
+        builder.AddOrderlyDatabase();
         builder.AddSchemaOnStart();
         builder.AddOrderlySilo();
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
-using Orderly.ServiceDefaults.Database;
+using Orderly.Grains.Storage;
 
 namespace Orderly.Baseline;
 
@@ -129,7 +129,7 @@ public static class BaselineStoreExtensions
         // Orderly's own Npgsql tuning (no reset on return to the pool, automatic preparation), so the
         // bench compares designs, not connection settings.
         builder.Services.AddSingleton(sp =>
-            DatabaseServiceCollectionExtensions.Tuned(sp.GetRequiredService<IOptions<BaselineOptions>>().Value.ConnectionString!).Build());
+            NpgsqlDefaults.Tuned(sp.GetRequiredService<IOptions<BaselineOptions>>().Value.ConnectionString!).Build());
         builder.Services.AddSingleton<BaselineStore>();
         return builder;
     }

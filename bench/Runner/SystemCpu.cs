@@ -35,7 +35,7 @@ public sealed class SystemCpu
     /// </summary>
     public static async Task<SystemCpu> OfAsync(LocalCluster cluster, string connectionString, CancellationToken cancellationToken)
     {
-        var processes = cluster.Running().Where(p => p.Name != "postgres" && p.Name != ClusterLayout.IssuerName)
+        var processes = cluster.Running().Where(p => p.Name != "postgres" && p.Name != ClusterLayout.IssuerName && p.Name != SiloEndpoints.Name)
             .Select(p => (KindOf(p.Name), p.Pid)).ToList();
         int? postmaster = null;
         await using (var db = Npgsql.NpgsqlDataSource.Create(connectionString))

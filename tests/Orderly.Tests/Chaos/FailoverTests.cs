@@ -6,7 +6,7 @@ using Orderly.Gateway.Silos;
 using Orderly.Grains.Storage;
 using Orderly.Harness.Chaos;
 using Orderly.Harness.Database;
-using Orderly.ServiceDefaults.Database;
+using Orderly.Silo.Database;
 using Orderly.Tests.Infrastructure;
 using Xunit.Abstractions;
 

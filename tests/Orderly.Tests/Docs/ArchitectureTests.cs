@@ -27,6 +27,18 @@ public sealed partial class ArchitectureTests
     }
 
     [Fact]
+    public void The_gateway_ships_without_a_database_driver()
+    {
+        // Its .deps.json lists every library the gateway's build resolved, its own and those it inherits.
+        var deps = Path.ChangeExtension(Processes.GatewayDll, ".deps.json");
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(deps));
+        var libraries = document.RootElement.GetProperty("libraries").EnumerateObject().Select(l => l.Name).ToList();
+        Assert.Contains(libraries, l => l.StartsWith("Microsoft.Orleans.Core/", StringComparison.Ordinal));
+        var database = libraries.Where(l => l.StartsWith("Npgsql", StringComparison.OrdinalIgnoreCase) || l.Contains("AdoNet", StringComparison.Ordinal)).ToList();
+        Assert.True(database.Count == 0, $"the gateway's build pulls in {string.Join(", ", database)}");
+    }
+
+    [Fact]
     public void Every_assembly_of_the_product_carries_the_Orderly_prefix()
     {
         var unprefixed = Projects

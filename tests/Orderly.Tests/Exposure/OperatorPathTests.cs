@@ -106,8 +106,7 @@ public sealed class OperatorPathTests(GatewayFixture fixture)
     [Fact]
     public async Task A_management_port_equal_to_the_public_port_is_refused_at_start()
     {
-        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=5399", "--Gateway:ManagementPort=5399"],
-            new Dictionary<string, string?> { ["ConnectionStrings__Orderly"] = fixture.ConnectionString });
+        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=5399", "--Gateway:ManagementPort=5399", $"--Silos:OrleansGatewayListFile={fixture.SiloListFile}"]);
         Assert.NotEqual(0, result.ExitCode);
         var line = result.Error.Split('\n').Single(l => l.StartsWith("gateway: failed to start:", StringComparison.Ordinal));
         Assert.Contains("Gateway:Port and Gateway:ManagementPort must differ", line, StringComparison.Ordinal);

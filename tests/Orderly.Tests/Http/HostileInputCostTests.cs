@@ -106,7 +106,7 @@ public sealed class HostileInputCostTests(GatewayFixture fixture, ITestOutputHel
         {
             web.UseSetting("Gateway:Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Gateway:ManagementPort", FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            web.UseSetting("ConnectionStrings:Orderly", fixture.ConnectionString);
+            web.UseSetting("Silos:OrleansGatewayListFile", fixture.SiloListFile);
             web.UseSetting("Orleans:ClusterId", fixture.ClusterId);
             web.UseSetting("Orleans:ServiceId", fixture.ClusterId);
             web.UseSetting("Auth:Authority", fixture.Issuer.Url);

@@ -11,7 +11,8 @@ using GatewayEntry = Orderly.Gateway.Hosting.GatewayHostOptions;
 
 /// <summary>
 /// The gateway under WebApplicationFactory (on real Kestrel), talking over TCP to a real silo hosted in this process
-/// (the same SiloApp the Silo binary runs), both on ADO.NET clustering in a schema of their own.
+/// (the same SiloApp the Silo binary runs) in a schema of its own. The gateway finds the silo as a local one
+/// does, in a list file (Silos:OrleansGatewayListFile), and is given no database.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
@@ -22,6 +23,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     public string ConnectionString { get; private set; } = "";
     public string ClusterId { get; } = "http-" + Guid.NewGuid().ToString("N")[..8];
     public int OrleansGatewayPort { get; } = FreePorts.Next();
+
+    /// <summary>The list the gateway finds its silo in: one line, the silo's Orleans gateway.</summary>
+    public string SiloListFile { get; } = Path.Combine(Path.GetTempPath(), $"orderly-{Guid.NewGuid():N}-orleans-gateways");
 
     private int _port;
 
@@ -57,12 +61,13 @@ public sealed class GatewayFixture : IAsyncLifetime
         ]);
         await _silo.StartAsync();
 
+        await File.WriteAllTextAsync(SiloListFile, $"127.0.0.1:{OrleansGatewayPort}\n");
         _port = FreePorts.Next();
         Factory = new WebApplicationFactory<GatewayEntry>().WithWebHostBuilder(web =>
         {
             web.UseSetting("Gateway:Port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Gateway:ManagementPort", ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            web.UseSetting("ConnectionStrings:Orderly", ConnectionString);
+            web.UseSetting("Silos:OrleansGatewayListFile", SiloListFile);
             web.UseSetting("Orleans:ClusterId", ClusterId);
             web.UseSetting("Orleans:ServiceId", ClusterId);
             web.UseSetting("Auth:Authority", Issuer.Url);
@@ -79,6 +84,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await _silo.DisposeAsync();
         await Db.DisposeAsync();
         await TestDatabase.DropSchemaAsync(ConnectionString);
+        File.Delete(SiloListFile);
     }
 
     public async Task<long> CountAsync(string table)

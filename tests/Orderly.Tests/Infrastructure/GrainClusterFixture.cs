@@ -40,6 +40,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         {
             host.Configuration["ConnectionStrings:Orderly"] = connectionString;
             host.AddOrderlyDefaults();
+            Orderly.Silo.Database.DatabaseHostingExtensions.AddOrderlyDatabase(host);
         });
         builder.ConfigureSilo((_, silo) =>
         {

@@ -16,6 +16,10 @@ public sealed class BadConfigurationTests
         ["Auth__Authority"] = "http://127.0.0.1:9",
     };
 
+    /// <summary>A gateway's command line: its ports, and a silo list, so that a test reaches what it is about.</summary>
+    private static string[] Gateway(params string[] more) =>
+        [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Silos:OrleansGatewayListFile=/nonexistent/orleans-gateways", .. more];
+
     private static void AssertFailedClearly(ProcessResult result, string who, string expected)
     {
         Assert.NotEqual(0, result.ExitCode);
@@ -24,13 +28,22 @@ public sealed class BadConfigurationTests
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal); // no stack trace
     }
 
-    [Theory]
-    [InlineData("silo")]
-    [InlineData("gateway")]
-    public async Task Without_a_database_setting_the_process_exits_with_a_clear_message(string who)
+    [Fact]
+    public async Task Without_a_database_setting_the_silo_exits_with_a_clear_message()
     {
-        var result = await Processes.RunAsync("dotnet", [who == "silo" ? Processes.SiloDll : Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}"], Env(null));
-        AssertFailedClearly(result, who, "No database configured");
+        var result = await Processes.RunAsync("dotnet", [Processes.SiloDll], Env(null));
+        AssertFailedClearly(result, "silo", "No database configured");
+    }
+
+    [Theory]
+    [InlineData(new string[0], "the gateway cannot find the silos: set Silos:OrleansGatewayDns (Kubernetes: the headless Service) or Silos:OrleansGatewayListFile")]
+    [InlineData(new[] { "--Silos:OrleansGatewayDns=localhost", "--Silos:OrleansGatewayListFile=/tmp/x" }, "set only one of Silos:OrleansGatewayDns and Silos:OrleansGatewayListFile")]
+    public async Task A_gateway_that_is_not_told_one_way_to_find_the_silos_does_not_start(string[] settings, string expected)
+    {
+        // A database setting changes nothing: the gateway never reads the database to find silos.
+        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", .. settings],
+            Env(TestDatabase.ConnectionString), TimeSpan.FromSeconds(60));
+        AssertFailedClearly(result, "gateway", expected);
     }
 
     [Fact]
@@ -43,9 +56,9 @@ public sealed class BadConfigurationTests
     [Fact]
     public async Task An_unreachable_database_fails_start_up_within_the_timeout()
     {
-        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}"],
+        var result = await Processes.RunAsync("dotnet", [Processes.SiloDll, "migrate"],
             Env("Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z"), TimeSpan.FromSeconds(60));
-        AssertFailedClearly(result, "gateway", "cannot reach the database at 127.0.0.1:1/z");
+        AssertFailedClearly(result, "silo", "cannot reach the database at 127.0.0.1:1/z");
         Assert.DoesNotContain("Password=y", result.Error + result.Output, StringComparison.Ordinal);
     }
 
@@ -55,7 +68,7 @@ public sealed class BadConfigurationTests
     [InlineData("not a url", "is not an absolute http(s) URL")]
     public async Task A_gateway_without_a_usable_token_issuer_does_not_start(string? authority, string expected)
     {
-        // Silos found by DNS: no database, so the issuer setting is the only thing wrong.
+        // Silos found by DNS, so the issuer setting is the only thing wrong.
         var env = new Dictionary<string, string?> { ["ConnectionStrings__Orderly"] = "", ["ORDERLY_DB"] = null, ["Auth__Authority"] = authority };
         var result = await Processes.RunAsync("dotnet",
             [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Silos:OrleansGatewayDns=localhost"], env, TimeSpan.FromSeconds(60));
@@ -68,7 +81,7 @@ public sealed class BadConfigurationTests
     public async Task A_setting_under_its_old_name_is_refused_naming_the_new_one(string who, string old, string expected)
     {
         var result = await Processes.RunAsync("dotnet",
-            [who == "silo" ? Processes.SiloDll : Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", old],
+            who == "silo" ? [Processes.SiloDll, old] : Gateway(old),
             Env(TestDatabase.ConnectionString), TimeSpan.FromSeconds(60));
         AssertFailedClearly(result, who, expected);
         Assert.Equal(2, result.ExitCode);
@@ -102,7 +115,7 @@ public sealed class BadConfigurationTests
     public async Task A_keep_alive_timeout_below_the_load_balancer_idle_timeout_is_refused()
     {
         var result = await Processes.RunAsync("dotnet",
-            [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Gateway:KeepAliveTimeoutSeconds=30", "--Gateway:LoadBalancerIdleTimeoutSeconds=60"],
+            Gateway("--Gateway:KeepAliveTimeoutSeconds=30", "--Gateway:LoadBalancerIdleTimeoutSeconds=60"),
             Env(TestDatabase.ConnectionString));
         AssertFailedClearly(result, "gateway", "KeepAliveTimeoutSeconds (30) must be greater");
     }
@@ -110,7 +123,7 @@ public sealed class BadConfigurationTests
     [Fact]
     public async Task An_unknown_shutdown_profile_is_refused()
     {
-        var result = await Processes.RunAsync("dotnet", [Processes.GatewayDll, "--Gateway:Port=0", $"--Gateway:ManagementPort={FreePorts.Next()}", "--Shutdown:Profile=yolo"],
+        var result = await Processes.RunAsync("dotnet", Gateway("--Shutdown:Profile=yolo"),
             Env(TestDatabase.ConnectionString));
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("yolo", result.Error, StringComparison.Ordinal);

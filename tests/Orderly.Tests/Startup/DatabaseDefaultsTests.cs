@@ -2,7 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
-using Orderly.ServiceDefaults.Database;
+using Orderly.Grains.Storage;
+using Orderly.Silo.Database;
 
 namespace Orderly.Tests.Startup;
 
@@ -12,8 +13,8 @@ public sealed class DatabaseDefaultsTests
     [Fact]
     public void A_silent_connection_string_gets_the_capped_pool_and_the_tuned_defaults()
     {
-        var cs = DatabaseServiceCollectionExtensions.Tuned("Host=127.0.0.1;Username=u;Password=p").ConnectionStringBuilder;
-        Assert.Equal(DatabaseServiceCollectionExtensions.DefaultMaxPoolSize, cs.MaxPoolSize);
+        var cs = NpgsqlDefaults.Tuned("Host=127.0.0.1;Username=u;Password=p").ConnectionStringBuilder;
+        Assert.Equal(NpgsqlDefaults.DefaultMaxPoolSize, cs.MaxPoolSize);
         Assert.True(cs.NoResetOnClose);
         Assert.Equal(64, cs.MaxAutoPrepare);
         Assert.Equal(2, cs.AutoPrepareMinUsages);
@@ -25,14 +26,14 @@ public sealed class DatabaseDefaultsTests
     [InlineData("maxpoolsize=120", 120)]
     public void A_pool_size_the_operator_gave_is_kept(string setting, int expected)
     {
-        var cs = DatabaseServiceCollectionExtensions.Tuned($"Host=127.0.0.1;{setting}").ConnectionStringBuilder;
+        var cs = NpgsqlDefaults.Tuned($"Host=127.0.0.1;{setting}").ConnectionStringBuilder;
         Assert.Equal(expected, cs.MaxPoolSize);
     }
 
     [Fact]
     public void Settings_the_operator_gave_are_kept()
     {
-        var cs = DatabaseServiceCollectionExtensions.Tuned("Host=h;No Reset On Close=false;Max Auto Prepare=0").ConnectionStringBuilder;
+        var cs = NpgsqlDefaults.Tuned("Host=h;No Reset On Close=false;Max Auto Prepare=0").ConnectionStringBuilder;
         Assert.False(cs.NoResetOnClose);
         Assert.Equal(0, cs.MaxAutoPrepare);
     }
@@ -40,9 +41,9 @@ public sealed class DatabaseDefaultsTests
     [Fact]
     public void Pooled_connections_have_a_bounded_lifetime_unless_the_operator_says_otherwise()
     {
-        Assert.Equal(300, DatabaseServiceCollectionExtensions.Tuned("Host=h").ConnectionStringBuilder.ConnectionLifetime);
-        Assert.Equal(60, DatabaseServiceCollectionExtensions.Tuned("Host=h;Connection Lifetime=60").ConnectionStringBuilder.ConnectionLifetime);
-        Assert.Equal(0, DatabaseServiceCollectionExtensions.Tuned("Host=h", connectionLifetimeSeconds: 0).ConnectionStringBuilder.ConnectionLifetime);
+        Assert.Equal(300, NpgsqlDefaults.Tuned("Host=h").ConnectionStringBuilder.ConnectionLifetime);
+        Assert.Equal(60, NpgsqlDefaults.Tuned("Host=h;Connection Lifetime=60").ConnectionStringBuilder.ConnectionLifetime);
+        Assert.Equal(0, NpgsqlDefaults.Tuned("Host=h", connectionLifetimeSeconds: 0).ConnectionStringBuilder.ConnectionLifetime);
     }
 
     [Fact]

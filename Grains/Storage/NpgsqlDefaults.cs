@@ -1,38 +1,10 @@
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Orderly.ServiceDefaults.Database;
+namespace Orderly.Grains.Storage;
 
-public static class DatabaseServiceCollectionExtensions
+/// <summary>The connection settings every Orderly process that talks to Postgres starts from (the silo, and the bench's baseline so it is compared like for like).</summary>
+public static class NpgsqlDefaults
 {
-    /// <summary>
-    /// Binds and validates <see cref="DatabaseOptions"/>, registers one pooled <see cref="NpgsqlDataSource"/>,
-    /// and makes start-up fail with one clear message when the database cannot be reached.
-    /// Call before UseOrleans so the check runs before Orleans starts.
-    /// </summary>
-    public static IHostApplicationBuilder AddOrderlyDatabase(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<DatabaseOptions>()
-            .Bind(builder.Configuration.GetSection(DatabaseOptions.Section))
-            .Configure(o => o.ConnectionString ??= ResolveConnectionString(builder.Configuration))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddSingleton<WriterCheck>();
-        builder.Services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            var db = Tuned(o.ConnectionString!, o.ConnectionLifetimeSeconds);
-            if (o.WritersOnly)
-                sp.GetRequiredService<WriterCheck>().Install(db);
-            return db.Build();
-        });
-        builder.Services.AddHostedService<DatabaseStartupCheck>();
-        return builder;
-    }
-
     /// <summary>Connections per process when the connection string does not say (Postgres: 2–4 per core serve best).</summary>
     public const int DefaultMaxPoolSize = 20;
 
@@ -42,12 +14,12 @@ public static class DatabaseServiceCollectionExtensions
     /// return (the reset also throws away the server's cached plans); statements used twice are
     /// prepared once per connection. Measured by ./orderly bench on the 2-core machine: create and
     /// update throughput rose by about 40%. The pool is capped at <see cref="DefaultMaxPoolSize"/>
-    /// connections per process (Npgsql's own default is 100): every silo and gateway has its own pool, and
+    /// connections per process (Npgsql's own default is 100): every silo has its own pool, and
     /// a seed-scale run on a busy machine got "too many clients already" from a Postgres with
     /// max_connections 300, which 13 processes × 100 can exceed (13 × 20 cannot). Size it so that
     /// pods × Maximum Pool Size stays under the server's max_connections (Aurora: by instance class).
     /// </summary>
-    /// <param name="connectionLifetimeSeconds">Npgsql's Connection Lifetime unless the connection string sets it (see <see cref="DatabaseOptions.ConnectionLifetimeSeconds"/>).</param>
+    /// <param name="connectionLifetimeSeconds">Npgsql's Connection Lifetime unless the connection string sets it (see the silo's <c>Database:ConnectionLifetimeSeconds</c>).</param>
     public static NpgsqlDataSourceBuilder Tuned(string connectionString, int connectionLifetimeSeconds = 300)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
@@ -65,9 +37,4 @@ public static class DatabaseServiceCollectionExtensions
             cs.AutoPrepareMinUsages = 2;
         return builder;
     }
-
-    public static string? ResolveConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Orderly") is { Length: > 0 } cs ? cs
-        : configuration["ORDERLY_DB"] is { Length: > 0 } env ? env
-        : null;
 }

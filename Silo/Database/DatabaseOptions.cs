@@ -1,9 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using Npgsql;
 
-namespace Orderly.ServiceDefaults.Database;
+namespace Orderly.Silo.Database;
 
-/// <summary>Where Orleans membership, grain state and the orders table live.</summary>
+/// <summary>Where Orleans membership, grain state and the orders table live: the silo's database (the gateway has none).</summary>
 public sealed class DatabaseOptions : IValidatableObject
 {
     public const string Section = "Database";
@@ -19,7 +19,7 @@ public sealed class DatabaseOptions : IValidatableObject
     /// <summary>
     /// Refuse to keep a connection to a server that cannot take writes (a replica, or an old writer
     /// back as one after a failover, reached through a cluster endpoint whose DNS name has not moved
-    /// yet). On for silos, which write; the gateway only reads membership and turns it off.
+    /// yet). On by default: a silo writes; turn it off only to point a silo at a replica on purpose.
     /// </summary>
     public bool WritersOnly { get; set; } = true;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Orderly.ServiceDefaults.Hosting;
 
-namespace Orderly.ServiceDefaults.Database;
+namespace Orderly.Silo.Database;
 
 /// <summary>Fails start-up, before Orleans begins its own retries, when the database is unreachable.</summary>
 internal sealed class DatabaseStartupCheck(NpgsqlDataSource db, IOptions<DatabaseOptions> options) : IHostedService

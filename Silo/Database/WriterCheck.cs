@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Orderly.ServiceDefaults.Database;
+namespace Orderly.Silo.Database;
 
 /// <summary>
 /// Checks every new physical connection: a server that cannot take writes is refused before the
