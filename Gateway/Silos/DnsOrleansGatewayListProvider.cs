@@ -11,7 +11,8 @@ namespace Orderly.Gateway.Silos;
 /// </summary>
 public sealed partial class DnsOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, ILogger<DnsOrleansGatewayListProvider> log) : IGatewayListProvider
 {
-    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.OrleansGatewayListRefreshSeconds);
+    /// <summary>How stale the list may be: a gateway marked dead stays off this long (<see cref="SiloConnectionOptions.DeadOrleansGatewayMemorySeconds"/>).</summary>
+    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.DeadOrleansGatewayMemorySeconds);
 
     [Obsolete("Orleans considers every provider updatable")]
     public bool IsUpdatable => true;

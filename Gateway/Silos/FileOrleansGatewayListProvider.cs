@@ -12,7 +12,8 @@ namespace Orderly.Gateway.Silos;
 /// </summary>
 public sealed partial class FileOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, ILogger<FileOrleansGatewayListProvider> log) : IGatewayListProvider
 {
-    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.OrleansGatewayListRefreshSeconds);
+    /// <summary>How stale the list may be: a gateway marked dead stays off this long (<see cref="SiloConnectionOptions.DeadOrleansGatewayMemorySeconds"/>).</summary>
+    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.DeadOrleansGatewayMemorySeconds);
 
     [Obsolete("Orleans considers every provider updatable")]
     public bool IsUpdatable => true;

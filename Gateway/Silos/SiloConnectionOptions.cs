@@ -16,13 +16,23 @@ public sealed class SiloConnectionOptions : IValidatableObject
     public int ConnectTimeoutSeconds { get; set; } = 60;
 
     /// <summary>
-    /// How often the client re-reads the list of Orleans gateways (DNS or the file). An Orleans gateway that went
-    /// silent (a lost node) keeps the grains it routes timing out until this re-read drops it, so declared
-    /// dead (≈ 4.5 s) plus this must stay well inside <c>GrainCalls:BudgetSeconds</c> (10): at 5 s a call
-    /// could spend its last attempt on the dead silo and answer 503 (seen in the node-loss chaos run).
+    /// How often the client re-reads the list of Orleans gateways (DNS or the file): how soon it sees a
+    /// new silo, and a leaving one the list has dropped. A silo's list entry goes when it terminates (at
+    /// once) or fails its readiness probe; it must be gone well inside <c>GrainCalls:BudgetSeconds</c> (10).
     /// </summary>
     [Range(1, 300)]
     public int OrleansGatewayListRefreshSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// How long the client keeps off an Orleans gateway it could not connect to (or that said it is
+    /// stopping) while the list still names it: Orleans' <c>MaxStaleness</c>, how stale the list may be.
+    /// Kubernetes keeps a lost node's pods in the headless Service until the node controller gives up on
+    /// the node (node-monitor-grace-period, 40–50 s) and DNS caches expire; if the client forgot sooner it
+    /// would try the silent silo again at every refresh, and each try holds its calls for a connection
+    /// timeout. A silo that really comes back at the same address waits this long for new callers.
+    /// </summary>
+    [Range(1, 600)]
+    public int DeadOrleansGatewayMemorySeconds { get; set; } = 60;
 
     /// <summary>Kubernetes: the silos' headless Service, whose DNS name lists the silo pods that are ready.</summary>
     public string? OrleansGatewayDns { get; set; }

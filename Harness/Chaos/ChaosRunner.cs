@@ -388,6 +388,8 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         var steps = new StepLog(output, "chaos");
         foreach (var pod in pods)
             await network.SilenceAsync(fault, pod, [], []);
+        // Its kubelet is silent too: the silo stays in the gateways' list, as in the headless Service.
+        SiloEndpoints.MarkUnreported(layout, "silo-2");
         await network.DropToAsync(fault, [ClusterLayout.GatewayPort(2), ClusterLayout.GatewayManagementPort(2),
             ClusterLayout.SiloPort(2), ClusterLayout.OrleansGatewayPort(2), ClusterLayout.SiloManagementPort(2)]);
         steps.Add(CutOff + ": gateway-2 and silo-2 silent");
@@ -401,6 +403,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             process.ForgetPidFile();
         }
         await watch;
+        SiloEndpoints.ClearMarks(layout, "silo-2");
         // The ports are the replacements' now (a real replacement gets a new IP instead).
         await network.HealAsync(fault);
         steps.Add("pods gone (SIGKILL), rules removed");

@@ -63,6 +63,9 @@ public sealed record ClusterLayout(string Root, string Configuration = "Release"
     /// <summary>Present while the pod of <paramref name="name"/> is terminating (<see cref="SiloEndpoints.MarkTerminating"/>).</summary>
     public string TerminatingFile(string name) => Path.Combine(RunDir, name + ".terminating");
 
+    /// <summary>Present while the node of the pod of <paramref name="name"/> is lost (<see cref="SiloEndpoints.MarkUnreported"/>).</summary>
+    public string UnreportedFile(string name) => Path.Combine(RunDir, name + ".unreported");
+
     public string PidFile(string name) => Path.Combine(RunDir, name + ".pid");
     public string LogFile(string name) => Path.Combine(LogDir, name + ".log");
 

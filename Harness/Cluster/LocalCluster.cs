@@ -102,7 +102,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     public Task<ManagedProcess> StartSiloAsync(int i, ClusterSpec spec, CancellationToken cancellationToken)
     {
         var name = ClusterLayout.SiloName(i);
-        SiloEndpoints.ClearTerminating(layout, name);
+        SiloEndpoints.ClearMarks(layout, name);
         return StartDotnetAsync(name, layout.SiloDll,
         [
             $"--Silo:Name={name}",

@@ -10,8 +10,10 @@ namespace Orderly.Harness.Cluster;
 /// (<c>Silos:OrleansGatewayListFile</c>). A silo is listed as Kubernetes lists a pod: once its
 /// readiness probe passes, until the probe fails twice in a row (the silo's <c>failureThreshold</c>),
 /// its process is gone (kubelet sees the container exit), or it is marked terminating (the endpoints
-/// controller drops a terminating pod at once, before preStop ends). The gateways never read the
-/// database to find silos, here or in a cluster.
+/// controller drops a terminating pod at once, before preStop ends). A silo on a lost node is
+/// <em>unreported</em> (<see cref="MarkUnreported"/>): its kubelet is silent, so its entry stays as it was,
+/// as Kubernetes keeps it until the node controller gives up on the node (40–50 s). The gateways never
+/// read the database to find silos, here or in a cluster.
 /// </summary>
 public static class SiloEndpoints
 {
@@ -29,8 +31,15 @@ public static class SiloEndpoints
     /// <summary>Marks a silo pod terminating: it leaves the list at the next pass, whatever its probe says.</summary>
     public static void MarkTerminating(ClusterLayout layout, string name) => File.WriteAllText(layout.TerminatingFile(name), "");
 
-    /// <summary>A new pod in the slot: the mark of the one before goes.</summary>
-    public static void ClearTerminating(ClusterLayout layout, string name) => File.Delete(layout.TerminatingFile(name));
+    /// <summary>The node of a silo pod is lost: nothing about it is reported, its entry stays as it is, until <see cref="ClearMarks"/>.</summary>
+    public static void MarkUnreported(ClusterLayout layout, string name) => File.WriteAllText(layout.UnreportedFile(name), "");
+
+    /// <summary>A new pod in the slot, or the lost one's end known: the marks of the one before go.</summary>
+    public static void ClearMarks(ClusterLayout layout, string name)
+    {
+        File.Delete(layout.TerminatingFile(name));
+        File.Delete(layout.UnreportedFile(name));
+    }
 
     /// <summary>Keeps the list until cancelled.</summary>
     public static async Task RunAsync(ClusterLayout layout, CancellationToken cancellationToken)
@@ -44,6 +53,8 @@ public static class SiloEndpoints
             await Task.WhenAll(Enumerable.Range(0, ClusterLayout.MaxReplicas).Select(async i =>
             {
                 var name = ClusterLayout.SiloName(i);
+                if (File.Exists(layout.UnreportedFile(name)))
+                    return;
                 if (ManagedProcess.FromPidFile(layout, name) is not { IsAlive: true } || File.Exists(layout.TerminatingFile(name)))
                 {
                     (listed[i], misses[i]) = (false, 0);

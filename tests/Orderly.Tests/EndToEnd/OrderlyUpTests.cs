@@ -90,7 +90,7 @@ public sealed class OrderlyUpTests : IAsyncLifetime
 
         var pids = Directory.GetFiles(Layout.RunDir, "*.pid").Where(f => !f.EndsWith("postgres.pid", StringComparison.Ordinal))
             .Select(f => int.Parse(File.ReadAllText(f).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(7, pids.Count); // 2 silos, 2 gateways, HAProxy, the token issuer, the local Prometheus
+        Assert.Equal(8, pids.Count); // 2 silos, 2 gateways, HAProxy, the token issuer, the silos' endpoints list, the local Prometheus
 
         // Each pod's process has the CPU its request buys, as kubelet would give it (cpu.shares), and a
         // cgroup of its own that the network faults match its sockets by.

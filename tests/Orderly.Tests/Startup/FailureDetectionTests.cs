@@ -50,6 +50,24 @@ public sealed class FailureDetectionTests
     }
 
     [Fact]
+    public void A_gateway_keeps_off_a_silo_it_could_not_reach_for_as_long_as_Kubernetes_may_still_list_it()
+    {
+        // A lost node's pods stay in the headless Service until the node controller gives up on the
+        // node (node-monitor-grace-period: 40 s, 50 s from Kubernetes 1.32) and CoreDNS' cache (5 s)
+        // expires. Orleans forgets a gateway it marked dead after the list's MaxStaleness; sooner, and
+        // every refresh sends calls back to the silent silo to wait for a connect there.
+        var silos = new Orderly.Gateway.Silos.SiloConnectionOptions();
+        Assert.True(silos.DeadOrleansGatewayMemorySeconds >= 50 + 5, $"{silos.DeadOrleansGatewayMemorySeconds} s");
+        Assert.True(silos.OrleansGatewayListRefreshSeconds < silos.DeadOrleansGatewayMemorySeconds);
+        foreach (var provider in new Orleans.Messaging.IGatewayListProvider[]
+        {
+            new DnsOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(silos), Microsoft.Extensions.Logging.Abstractions.NullLogger<DnsOrleansGatewayListProvider>.Instance),
+            new FileOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(silos), Microsoft.Extensions.Logging.Abstractions.NullLogger<FileOrleansGatewayListProvider>.Instance),
+        })
+            Assert.Equal(TimeSpan.FromSeconds(silos.DeadOrleansGatewayMemorySeconds), provider.MaxStaleness);
+    }
+
+    [Fact]
     public void The_time_budget_ends_a_call_that_fails_fast_every_time_not_the_retry_count()
     {
         // While silos leave, each attempt can fail in a millisecond; the backoffs alone must then
