@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Orleans.Messaging;
 
 namespace Orderly.Gateway.Silos;
 
@@ -9,23 +8,16 @@ namespace Orderly.Gateway.Silos;
 /// IPs of the silo pods that are ready (a terminating silo drops out), so gateways need no database
 /// access at all and the NetworkPolicy can keep Postgres to silos only.
 /// </summary>
-public sealed partial class DnsOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, ILogger<DnsOrleansGatewayListProvider> log) : IGatewayListProvider
+public sealed partial class DnsOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, TimeProvider time, ILogger<DnsOrleansGatewayListProvider> log)
+    : ListedOrleansGatewayProvider(options, time)
 {
-    /// <summary>How stale the list may be: a gateway marked dead stays off this long (<see cref="SiloConnectionOptions.DeadOrleansGatewayMemorySeconds"/>).</summary>
-    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.DeadOrleansGatewayMemorySeconds);
-
-    [Obsolete("Orleans considers every provider updatable")]
-    public bool IsUpdatable => true;
-
-    public Task InitializeGatewayListProvider() => Task.CompletedTask;
-
-    public async Task<IList<Uri>> GetGateways()
+    protected override async Task<IReadOnlyList<IPEndPoint>> ListAsync()
     {
-        var o = options.Value;
+        var o = Options;
         try
         {
             var addresses = await Dns.GetHostAddressesAsync(o.OrleansGatewayDns!);
-            return [.. addresses.Select(ip => new IPEndPoint(ip, o.OrleansGatewayPort).ToGatewayUri())];
+            return [.. addresses.Select(ip => new IPEndPoint(ip, o.OrleansGatewayPort))];
         }
         catch (System.Net.Sockets.SocketException e)
         {

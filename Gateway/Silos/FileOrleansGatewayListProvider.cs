@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Options;
-using Orleans.Messaging;
 
 namespace Orderly.Gateway.Silos;
 
@@ -10,19 +9,12 @@ namespace Orderly.Gateway.Silos;
 /// lists the silos that are ready and not terminating, as Kubernetes lists them in DNS, so a local
 /// gateway finds silos the way it does in a cluster and needs no database either.
 /// </summary>
-public sealed partial class FileOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, ILogger<FileOrleansGatewayListProvider> log) : IGatewayListProvider
+public sealed partial class FileOrleansGatewayListProvider(IOptions<SiloConnectionOptions> options, TimeProvider time, ILogger<FileOrleansGatewayListProvider> log)
+    : ListedOrleansGatewayProvider(options, time)
 {
-    /// <summary>How stale the list may be: a gateway marked dead stays off this long (<see cref="SiloConnectionOptions.DeadOrleansGatewayMemorySeconds"/>).</summary>
-    public TimeSpan MaxStaleness => TimeSpan.FromSeconds(options.Value.DeadOrleansGatewayMemorySeconds);
-
-    [Obsolete("Orleans considers every provider updatable")]
-    public bool IsUpdatable => true;
-
-    public Task InitializeGatewayListProvider() => Task.CompletedTask;
-
-    public async Task<IList<Uri>> GetGateways()
+    protected override async Task<IReadOnlyList<IPEndPoint>> ListAsync()
     {
-        var file = options.Value.OrleansGatewayListFile!;
+        var file = Options.OrleansGatewayListFile!;
         string[] lines;
         try
         {
@@ -34,7 +26,7 @@ public sealed partial class FileOrleansGatewayListProvider(IOptions<SiloConnecti
             LogReadFailed(file, e.Message);
             return [];
         }
-        return [.. Parse(lines, bad => LogBadLine(file, bad)).Select(e => e.ToGatewayUri())];
+        return [.. Parse(lines, bad => LogBadLine(file, bad))];
     }
 
     /// <summary>The endpoints of <paramref name="lines"/>: blank lines and <c>#</c> comments skipped, a line that is no <c>address:port</c> reported and skipped.</summary>

@@ -34,6 +34,14 @@ public sealed class SiloConnectionOptions : IValidatableObject
     [Range(1, 600)]
     public int DeadOrleansGatewayMemorySeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long a silo that left the list stays a candidate (<see cref="ListedOrleansGatewayProvider"/>):
+    /// longer than the silo's preStop (5 s) and a list refresh, so the silo itself says when it stops
+    /// taking calls and the answers already on their way still arrive.
+    /// </summary>
+    [Range(0, 300)]
+    public int LeftOrleansGatewayLingerSeconds { get; set; } = 15;
+
     /// <summary>Kubernetes: the silos' headless Service, whose DNS name lists the silo pods that are ready.</summary>
     public string? OrleansGatewayDns { get; set; }
 

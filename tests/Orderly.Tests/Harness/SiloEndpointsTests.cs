@@ -11,12 +11,12 @@ namespace Orderly.Tests.Harness;
 /// headless Service: listed once ready, gone at once when terminating or dead, left as it was while
 /// the node is lost.
 /// </summary>
-[Trait(Tiers.Name, Tiers.Full)]
 public sealed class SiloEndpointsTests
 {
     private static readonly TimeSpan Soon = TimeSpan.FromSeconds(10);
 
     [Fact]
+    [Trait(Tiers.Name, Tiers.Full)]
     public async Task A_silo_is_listed_while_ready_and_leaves_the_list_when_terminating_dead_or_not_before_its_node_is_known_lost()
     {
         await using var cluster = await ClusterUnderTest.StartAsync("graceful", silos: 3, gateways: 1);
@@ -46,6 +46,36 @@ public sealed class SiloEndpointsTests
         using var http = Processes.Client(ClusterLayout.GatewayUrl(0), TimeSpan.FromSeconds(20));
         var placed = await http.PostAsJsonAsync("/orders", new { customerId = "c-endpoints", items = new[] { new { sku = "S", quantity = 1 } }, deliveryAddress = "x" });
         Assert.Equal(System.Net.HttpStatusCode.Created, placed.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_silo_that_leaves_the_list_stays_a_candidate_for_the_linger_and_then_goes()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"orderly-{Guid.NewGuid():N}-orleans-gateways");
+        var options = new SiloConnectionOptions { OrleansGatewayListFile = file, LeftOrleansGatewayLingerSeconds = 15 };
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var provider = new FileOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(options), time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<FileOrleansGatewayListProvider>.Instance);
+        async Task<string[]> Ports() => [.. (await provider.GetGateways()).Select(u => u.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal)];
+        try
+        {
+            await File.WriteAllTextAsync(file, "127.0.0.1:30000\n127.0.0.1:30001\n");
+            Assert.Equal(["30000", "30001"], await Ports());
+            // 30001 terminates: the list drops it at once, the client keeps it while it may still answer.
+            await File.WriteAllTextAsync(file, "127.0.0.1:30000\n");
+            time.Advance(TimeSpan.FromSeconds(14));
+            Assert.Equal(["30000", "30001"], await Ports());
+            time.Advance(TimeSpan.FromSeconds(2));
+            Assert.Equal(["30000"], await Ports());
+            // A file that cannot be read drops nothing that was listed within the linger.
+            File.Delete(file);
+            time.Advance(TimeSpan.FromSeconds(5));
+            Assert.Equal(["30000"], await Ports());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

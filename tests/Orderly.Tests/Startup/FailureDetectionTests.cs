@@ -61,8 +61,8 @@ public sealed class FailureDetectionTests
         Assert.True(silos.OrleansGatewayListRefreshSeconds < silos.DeadOrleansGatewayMemorySeconds);
         foreach (var provider in new Orleans.Messaging.IGatewayListProvider[]
         {
-            new DnsOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(silos), Microsoft.Extensions.Logging.Abstractions.NullLogger<DnsOrleansGatewayListProvider>.Instance),
-            new FileOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(silos), Microsoft.Extensions.Logging.Abstractions.NullLogger<FileOrleansGatewayListProvider>.Instance),
+            new DnsOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(silos), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<DnsOrleansGatewayListProvider>.Instance),
+            new FileOrleansGatewayListProvider(Microsoft.Extensions.Options.Options.Create(silos), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<FileOrleansGatewayListProvider>.Instance),
         })
             Assert.Equal(TimeSpan.FromSeconds(silos.DeadOrleansGatewayMemorySeconds), provider.MaxStaleness);
     }
