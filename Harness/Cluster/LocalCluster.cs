@@ -20,6 +20,9 @@ public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string
     public IReadOnlyList<string> SiloSettings { get; init; } = LocalFailureDetection;
     public IReadOnlyList<string> GatewaySettings { get; init; } = [];
 
+    /// <summary>A CPU limit for every silo, in millicores (a CFS quota, as kubelet sets one); null: none, as the overlays ship.</summary>
+    public int? SiloCpuLimitMillis { get; init; }
+
     /// <summary>Also start the local Prometheus (Monitoring/LocalPrometheus.cs) on the management ports.</summary>
     public bool Prometheus { get; init; }
 
@@ -111,7 +114,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
             "--Schema:ApplyOnStart=false",
             .. spec.SiloSettings,
-        ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken, DatabaseEnvironment(spec));
+        ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken, DatabaseEnvironment(spec), spec.SiloCpuLimitMillis);
     }
 
     public Task<ManagedProcess> StartGatewayAsync(int i, ClusterSpec spec, CancellationToken cancellationToken) =>
@@ -140,11 +143,11 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
 
     /// <summary>Starts one .NET host like kubelet starts a pod, and waits for its readiness probe.</summary>
     private async Task<ManagedProcess> StartDotnetAsync(string name, string dll, string[] args, Uri baseUrl, ClusterSpec spec, CancellationToken cancellationToken,
-        Dictionary<string, string>? environment = null)
+        Dictionary<string, string>? environment = null, int? cpuLimitMillis = null)
     {
         var process = Started[name] = ManagedProcess.Start(layout, name, "dotnet", [dll, .. args, $"--Shutdown:Profile={spec.Profile}"], environment);
         // CPU by its request, as kubelet gives it, and a group the network faults can tell its packets by.
-        PodCgroups.Place(process);
+        PodCgroups.Place(process, cpuLimitMillis);
         await WaitReadyAsync(process, new Uri(baseUrl, "/health/ready"), cancellationToken);
         return process;
     }

@@ -44,6 +44,12 @@ public sealed record SystemResult(string Name, string Description, IReadOnlyList
 
     public double IdleSeconds { get; init; }
 
+    /// <summary>The CPU limit every silo ran under (millicores); null: none, as the overlays ship.</summary>
+    public int? SiloCpuLimitMillis { get; init; }
+
+    /// <summary>What CFS counted for the silos over the measurement: periods, periods throttled, time waited.</summary>
+    public Orderly.Harness.Cluster.CpuThrottling? SiloThrottling { get; init; }
+
     /// <summary>Percent of one core one process of <paramref name="kind"/> burnt while idle, on average; null when not measured.</summary>
     public double? IdleCorePercent(string kind) =>
         Idle.FirstOrDefault(c => c.Kind == kind) is { Processes: > 0 } c && IdleSeconds > 0 ? Math.Round(100 * c.Seconds / c.Processes / IdleSeconds, 2) : null;

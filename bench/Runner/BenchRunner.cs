@@ -37,6 +37,9 @@ public sealed record BenchOptions
     /// <summary>Seconds with no request at all, after the load, over which idle CPU is measured.</summary>
     public int IdleSeconds { get; init; } = 10;
 
+    /// <summary>A CPU limit on every Orderly silo, in millicores (a CFS quota, as kubelet sets one); null: none, as the overlays ship.</summary>
+    public int? SiloCpuLimitMillis { get; init; }
+
     public static readonly IReadOnlySet<string> AllSystems = new HashSet<string> { "pgbench", "baseline", "orderly-1", "orderly-2", "orderly-3" };
 
     /// <summary>The Orderly systems the bench knows: N gateways and N silos.</summary>
@@ -110,10 +113,20 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         foreach (var n in sizes)
         {
             output.WriteLine(Step($"orderly, {n} gateway(s) + {n} silo(s) behind HAProxy"));
-            var spec = new ClusterSpec(n, n, "graceful", options.ConnectionString);
+            var spec = new ClusterSpec(n, n, "graceful", options.ConnectionString) { SiloCpuLimitMillis = options.SiloCpuLimitMillis };
+            var limit = options.SiloCpuLimitMillis is { } m ? $", each silo limited to {m}m of CPU" : "";
             systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(spec, cancellationToken), async () =>
             {
-                var result = await MeasureAsync(OrderlyName(n), $"{n} gateway(s), {n} silo(s) (graceful profile)", options, probe, runId, tokens, cluster, cancellationToken);
+                var silos = Enumerable.Range(0, n).Select(ClusterLayout.SiloName).ToList();
+                var before = SiloThrottling(silos);
+                var result = await MeasureAsync(OrderlyName(n), $"{n} gateway(s), {n} silo(s) (graceful profile{limit})", options, probe, runId, tokens, cluster, cancellationToken);
+                if (options.SiloCpuLimitMillis is not null && before is not null && SiloThrottling(silos) is { } after)
+                {
+                    var throttling = after - before;
+                    result = result with { SiloCpuLimitMillis = options.SiloCpuLimitMillis, SiloThrottling = throttling };
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"    silos' CPU{limit}: throttled in {throttling.Throttled:N0} of {throttling.Periods:N0} 100-ms periods, {throttling.ThrottledSeconds:0.###} s waited"));
+                }
                 // The silo stop is timed on the smallest cluster with somewhere for its orders to go.
                 if (options.Activations > 0 && (n == 2 || n == sizes[^1] && shutdown is null))
                     shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: n > 1 ? 1 : null, tokens, cancellationToken);
@@ -167,6 +180,10 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         builder.SearchPath = "orderly_bench";
         return builder.ConnectionString;
     }
+
+    /// <summary>CFS's counts summed over <paramref name="silos"/>; null without the cpu controller.</summary>
+    private static CpuThrottling? SiloThrottling(IEnumerable<string> silos) =>
+        silos.Select(PodCgroups.Throttling).Aggregate((CpuThrottling?)new CpuThrottling(0, 0, 0), (sum, t) => sum is null || t is null ? null : sum + t);
 
     private static async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
     {
