@@ -5,8 +5,8 @@ namespace Orderly.Harness.Cluster;
 /// <summary>
 /// Each emulated pod's process in cgroups of its own, as kubelet does it: in the cgroup v1 cpu
 /// controller with a weight from its CPU request (cpu.shares = request in millicores × 1024 / 1000,
-/// kubelet's own formula), and no quota, because the overlays set no CPU limit (a throttled silo
-/// misses Orleans' probes); and in a cgroup v2 group named after it, which the network faults match
+/// kubelet's own formula), and no quota, because the overlays set no CPU limit (what one costs:
+/// docs/eks.md, measured with ./orderly bench --silo-cpu-limit-millis); and in a cgroup v2 group named after it, which the network faults match
 /// its sockets by. All pods share one parent per hierarchy, weighted as the machine's cores, so
 /// the harness, the load client, HAProxy and Postgres outside it are not starved either.
 /// </summary>
