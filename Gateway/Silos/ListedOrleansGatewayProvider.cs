@@ -6,7 +6,8 @@ namespace Orderly.Gateway.Silos;
 
 /// <summary>
 /// The Orleans gateways a list names (the headless Service's DNS name, or the local runner's file),
-/// plus those it named within <see cref="SiloConnectionOptions.LeftOrleansGatewayLingerSeconds"/>.
+/// plus those it named within <see cref="SiloConnectionOptions.LeftOrleansGatewayLingerSeconds"/> (0, off, by
+/// default: a frozen silo leaves the list too, and lingering keeps its open-looking connection in use).
 /// A list drops a silo the moment its pod is marked terminating, seconds before the silo stops; Orleans
 /// closes its connection to a gateway that leaves the list at once, and the answers still on that
 /// connection are lost (each call then waits out its attempt timeout). Kept a while longer, the silo
