@@ -38,8 +38,8 @@ public sealed class SiloConnectionOptions : IValidatableObject
     /// How long a silo that left the list stays a candidate (<see cref="ListedOrleansGatewayProvider"/>).
     /// Off by default: the list cannot say why a silo left it. For a terminating silo a linger longer
     /// than its preStop keeps the answers on its connection (15 s removed every 3-s wait from the
-    /// graceful experiment), but a frozen silo leaves the list too, and while it lingers its connection
-    /// still looks open: the chaos silo-pause fault then answered 14 requests 503 (docs/reliability.md).
+    /// graceful experiment), but a frozen silo leaves the list too, and while it lingered its connection
+    /// would still look open; how it does against the silo-pause fault is not measured (docs/reliability.md).
     /// </summary>
     [Range(0, 300)]
     public int LeftOrleansGatewayLingerSeconds { get; set; }

@@ -164,25 +164,16 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     /// The endpoints controller's stand-in (<see cref="SiloEndpoints"/>), a process of its own like the
     /// issuer, and waits until it lists the <paramref name="silos"/> silos that are up.
     /// </summary>
-    public async Task StartSiloEndpointsAsync(int silos, CancellationToken cancellationToken)
+    public Task StartSiloEndpointsAsync(int silos, CancellationToken cancellationToken)
     {
         File.Delete(layout.OrleansGatewayListFile);
         var process = Started[SiloEndpoints.Name] = ManagedProcess.Start(layout, SiloEndpoints.Name, "dotnet", [layout.HarnessDll, "endpoints"],
             new Dictionary<string, string> { ["ORDERLY_ROOT"] = layout.Root, ["ORDERLY_CONFIGURATION"] = layout.Configuration });
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (ListedSilos() < silos)
-        {
-            if (!process.IsAlive)
-                throw new ClusterException($"{process.Name} exited during start-up: {LastLines(layout.LogFile(process.Name))}");
-            if (DateTime.UtcNow > deadline)
-                throw new ClusterException($"{process.Name} did not list {silos} silo(s) within {StartTimeout.TotalSeconds:0}s; see {layout.LogFile(process.Name)}");
-            await Task.Delay(200, cancellationToken);
-        }
-        output.WriteLine($"  {process.Name} lists {silos} silo(s) (pid {process.Pid})");
+        return WaitUntilAsync(process, () => Task.FromResult(ListedSilos() >= silos), $"lists {silos} silo(s)", $"did not list {silos} silo(s)", cancellationToken);
     }
 
     /// <summary>How many silos the gateways' list holds now.</summary>
-    public int ListedSilos() =>
+    private int ListedSilos() =>
         File.Exists(layout.OrleansGatewayListFile) ? File.ReadAllLines(layout.OrleansGatewayListFile).Count(l => l.Length > 0) : 0;
 
     public async Task StartHaproxyAsync(ClusterSpec spec, CancellationToken cancellationToken)
@@ -302,21 +293,25 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
     };
 
     /// <summary>Waits like kubelet's readiness probe: until /health/ready answers 200, the process dies, or time runs out.</summary>
-    private async Task WaitReadyAsync(ManagedProcess process, Uri url, CancellationToken cancellationToken)
+    private Task WaitReadyAsync(ManagedProcess process, Uri url, CancellationToken cancellationToken) =>
+        WaitUntilAsync(process, async () => await ProbeAsync(url, cancellationToken) == "ready", "ready", "was not ready", cancellationToken);
+
+    /// <summary>Asks <paramref name="done"/> every 200 ms until it holds, <paramref name="process"/> dies, or <see cref="StartTimeout"/> runs out.</summary>
+    private async Task WaitUntilAsync(ManagedProcess process, Func<Task<bool>> done, string reached, string missed, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (!process.IsAlive)
                 throw new ClusterException($"{process.Name} exited during start-up: {LastLines(layout.LogFile(process.Name))}");
-            if (await ProbeAsync(url, cancellationToken) == "ready")
+            if (await done())
             {
-                output.WriteLine($"  {process.Name} ready (pid {process.Pid})");
+                output.WriteLine($"  {process.Name} {reached} (pid {process.Pid})");
                 return;
             }
             await Task.Delay(200, cancellationToken);
         }
-        throw new ClusterException($"{process.Name} was not ready within {StartTimeout.TotalSeconds:0}s; see {layout.LogFile(process.Name)}");
+        throw new ClusterException($"{process.Name} {missed} within {StartTimeout.TotalSeconds:0}s; see {layout.LogFile(process.Name)}");
     }
 
     private static string LastLines(string file, int count = 3)

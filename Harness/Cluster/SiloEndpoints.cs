@@ -26,8 +26,6 @@ public static class SiloEndpoints
     /// <summary>Misses in a row that take a silo out of the list, as the silo's readiness probe has it (k8s/base/silo.yaml).</summary>
     public const int FailureThreshold = 2;
 
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
-
     /// <summary>Marks a silo pod terminating: it leaves the list at the next pass, whatever its probe says.</summary>
     public static void MarkTerminating(ClusterLayout layout, string name) => File.WriteAllText(layout.TerminatingFile(name), "");
 
@@ -76,7 +74,7 @@ public static class SiloEndpoints
     }
 
     /// <summary>The silos in <paramref name="slots"/>, one Orleans gateway endpoint per line.</summary>
-    public static string Render(IEnumerable<int> slots)
+    private static string Render(IEnumerable<int> slots)
     {
         var text = new StringBuilder();
         foreach (var i in slots)
