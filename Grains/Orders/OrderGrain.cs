@@ -107,7 +107,6 @@ public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<Ord
             Version = 1,
             IdempotencyKey = command.IdempotencyKey,
             PlacedBy = command.CommandId,
-            RecentCommands = [new AppliedCommand(command.CommandId, 1)],
         };
     }
 
@@ -116,7 +115,7 @@ public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<Ord
     {
         if (!Current.IsPlaced || (customer is not null && customer != Current.CustomerId))
             return new CommandResult(CommandOutcome.NotFound, null);
-        if (Current.RecentCommands.Any(c => c.CommandId == commandId))
+        if (Current.HasApplied(commandId))
             return new CommandResult(CommandOutcome.Applied, Current.ToSnapshot());
         if (expectedVersion is { } expected && expected != Current.Version)
             return new CommandResult(CommandOutcome.StaleVersion, Current.ToSnapshot());
@@ -128,7 +127,7 @@ public sealed class OrderGrain(OrderStore order, TimeProvider time, IOptions<Ord
         var next = Current.Clone();
         next.Version = Current.Version + 1;
         next.UpdatedAt = Now();
-        var recent = Current.RecentCommands.Add(new AppliedCommand(commandId, next.Version));
+        var recent = Current.RecentCommands.Add(new AppliedCommand(commandId));
         next.RecentCommands = recent.Length > _remembered ? recent[(recent.Length - _remembered)..] : recent;
         return next;
     }

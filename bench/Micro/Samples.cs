@@ -26,7 +26,7 @@ internal static class Samples
             Version = 5,
             IdempotencyKey = Place.IdempotencyKey,
             PlacedBy = Place.CommandId,
-            RecentCommands = [.. Enumerable.Range(1, 5).Select(v => new AppliedCommand(Guid.NewGuid(), v))],
+            RecentCommands = [.. Enumerable.Range(1, 4).Select(_ => new AppliedCommand(Guid.NewGuid()))],
         };
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Orderly.Grains.Abstractions.Orders;
 using Orderly.Grains.Orders;
+using Orderly.Grains.Storage;
 using Orderly.Tests.Infrastructure;
 
 namespace Orderly.Tests.Orders;
@@ -172,7 +173,7 @@ public sealed class OrderGrainTests(GrainClusterFixture fixture)
             await grain.Update(new UpdateOrder(Guid.NewGuid(), null, $"addr-{i}", null));
 
         var stored = await ReadStoredState(grain.GetPrimaryKey());
-        Assert.Equal(limit, stored.GetProperty("recentCommands").GetArrayLength());
+        Assert.Equal(limit, stored.Deserialize(OrderStateJson.Default.OrderState)!.RecentCommands.Length);
         // The oldest id has been forgotten: delivering it now applies it as a new command.
         var late = await grain.Update(first);
         Assert.Equal("addr-0", late.Order!.DeliveryAddress);

@@ -24,23 +24,47 @@ public sealed partial class OrderStorageTests(GrainClusterFixture fixture)
     }
 
     [Fact]
-    public void Applied_commands_are_stored_as_short_strings_and_the_earlier_object_form_still_reads()
+    public void Remembered_commands_are_stored_as_one_string_of_ids_and_both_earlier_forms_still_read()
     {
         var state = new OrderState
         {
-            Id = Guid.NewGuid(), Version = 40, CustomerId = "c",
-            RecentCommands = [.. Enumerable.Range(9, 32).Select(v => new AppliedCommand(Guid.NewGuid(), v))],
+            Id = Guid.NewGuid(), Version = 40, CustomerId = "c", PlacedBy = Guid.CreateVersion7(),
+            RecentCommands = [.. Enumerable.Range(9, 32).Select(_ => new AppliedCommand(Guid.NewGuid()))],
         };
         var json = JsonSerializer.Serialize(state, OrderStateJson.Default.OrderState);
         var back = JsonSerializer.Deserialize(json, OrderStateJson.Default.OrderState)!;
         Assert.Equal(state.RecentCommands.ToArray(), back.RecentCommands.ToArray());
-        var commands = JsonDocument.Parse(json).RootElement.GetProperty("recentCommands");
-        Assert.All(commands.EnumerateArray(), c => Assert.InRange(c.GetString()!.Length, 24, 26));
+        Assert.Equal(state.PlacedBy, back.PlacedBy);
+        var document = JsonDocument.Parse(json).RootElement;
+        Assert.Equal((32 * 16 * 4 + 2) / 3, document.GetProperty("recentCommands").GetString()!.Length);   // base64url, unpadded
+        Assert.Equal(22, document.GetProperty("placedBy").GetString()!.Length);
+        var empty = JsonSerializer.Serialize(new OrderState(), OrderStateJson.Default.OrderState);
+        Assert.Empty(JsonSerializer.Deserialize(empty, OrderStateJson.Default.OrderState)!.RecentCommands);
 
-        var earlier = """{"id":"01a20fe8-0000-7000-8000-000000000001","version":2,"recentCommands":[{"commandId":"0b9a1c36-5b1e-4a57-9c43-1f0e6a1c2b3d","version":2}]}""";
-        var read = JsonSerializer.Deserialize(earlier, OrderStateJson.Default.OrderState)!;
-        Assert.Equal([new AppliedCommand(Guid.Parse("0b9a1c36-5b1e-4a57-9c43-1f0e6a1c2b3d"), 2)], read.RecentCommands.ToArray());
+        var placedBy = Guid.Parse("5d6c1a2b-0000-7000-8000-00000000000a");
+        var first = Guid.Parse("0b9a1c36-5b1e-4a57-9c43-1f0e6a1c2b3d");
+        var second = Guid.Parse("7c1e0f52-93aa-4c0e-8d1b-5f2a6e9b4c70");
+        var asObjects = $$"""{"version":3,"placedBy":"{{placedBy}}","recentCommands":[{"commandId":"{{first}}","version":2},{"commandId":"{{second}}","version":3}]}""";
+        var asStrings = $$"""{"version":3,"placedBy":"{{placedBy}}","recentCommands":["{{Short(first)}}.2","{{Short(second)}}.3"]}""";
+        foreach (var earlier in new[] { asObjects, asStrings })
+        {
+            var read = JsonSerializer.Deserialize(earlier, OrderStateJson.Default.OrderState)!;
+            Assert.Equal([new AppliedCommand(first), new AppliedCommand(second)], read.RecentCommands.ToArray());
+            Assert.Equal(placedBy, read.PlacedBy);
+            Assert.True(read.HasApplied(placedBy) && read.HasApplied(second) && !read.HasApplied(Guid.NewGuid()));
+        }
+
+        static string Short(Guid id) => System.Buffers.Text.Base64Url.EncodeToString(id.ToByteArray());
     }
+
+    [Theory]
+    [InlineData("""{"recentCommands":"AAAA"}""")]                 // 3 bytes: not whole ids
+    [InlineData("""{"recentCommands":"!!"}""")]                   // not base64url
+    [InlineData("""{"recentCommands":["nodot"]}""")]
+    [InlineData("""{"recentCommands":7}""")]
+    [InlineData("""{"placedBy":"not-an-id"}""")]
+    public void A_damaged_document_is_refused_not_read_as_empty(string document) =>
+        Assert.ThrowsAny<Exception>(() => JsonSerializer.Deserialize(document, OrderStateJson.Default.OrderState));
 
     [Fact]
     public async Task Grain_keys_map_to_order_ids_the_way_the_storage_provider_splits_them()
@@ -83,7 +107,7 @@ public sealed partial class OrderStorageTests(GrainClusterFixture fixture)
         Assert.DoesNotContain("\"id\"", reader.GetString(6), StringComparison.Ordinal);   // the row's key holds it
         stored.Id = id;
         Assert.Equal(updated, stored.ToSnapshot());
-        Assert.Equal(2, stored.RecentCommands.Length);
+        Assert.Single(stored.RecentCommands);                                   // the update; the place is PlacedBy
         Assert.NotEqual(Guid.Empty, stored.PlacedBy);
         Assert.Equal(("placed", "c-rt", "key-rt"), (reader.GetString(0), reader.GetString(1), reader.GetString(2)));
         Assert.Equal((updated.CreatedAt, updated.UpdatedAt, 2), (reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5)));
