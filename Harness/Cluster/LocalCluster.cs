@@ -23,6 +23,12 @@ public sealed record ClusterSpec(int Silos, int Gateways, string Profile, string
     /// <summary>A CPU limit for every silo, in millicores (a CFS quota, as kubelet sets one); null: none, as the overlays ship.</summary>
     public int? SiloCpuLimitMillis { get; init; }
 
+    /// <summary>
+    /// The Orleans Dashboard on every silo's management port (Silo:Dashboard, off in the product): on for
+    /// people and tests, off for the bench, which measures the silos as a cluster runs them.
+    /// </summary>
+    public bool Dashboard { get; init; } = true;
+
     /// <summary>Also start the local Prometheus (Monitoring/LocalPrometheus.cs) on the management ports.</summary>
     public bool Prometheus { get; init; }
 
@@ -113,6 +119,7 @@ public sealed class LocalCluster(ClusterLayout layout, TextWriter output)
             $"--Silo:OrleansGatewayPort={ClusterLayout.OrleansGatewayPort(i)}",
             $"--Silo:ManagementPort={ClusterLayout.SiloManagementPort(i)}",
             "--Schema:ApplyOnStart=false",
+            $"--Silo:Dashboard={spec.Dashboard}",
             .. spec.SiloSettings,
         ], ClusterLayout.SiloManagementUrl(i), spec, cancellationToken, DatabaseEnvironment(spec), spec.SiloCpuLimitMillis);
     }

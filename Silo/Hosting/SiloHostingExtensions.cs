@@ -18,7 +18,7 @@ public static class SiloHostingExtensions
 {
     public const string OrderStorage = OrderStore.StorageName;
 
-    /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source, the Orleans Dashboard.</summary>
+    /// <summary>The Orleans silo: ADO.NET clustering and grain storage on the shared Npgsql data source, the Orleans Dashboard when asked for.</summary>
     public static WebApplicationBuilder AddOrderlySilo(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -40,18 +40,22 @@ public static class SiloHostingExtensions
             silo.AddOrderlyClustering();
             silo.AddOrderlyGrains(builder.Configuration);
             silo.AddShutdownTracking(ShutdownHosting.IsGraceful(builder));
-            // The dashboard samples every silo's counters and grain statistics on a timer (Orleans' default:
-            // every second), busy or idle. Every 10 s by default here: Orleans:Dashboard:CounterUpdateIntervalMs.
-            silo.AddDashboard(o =>
-            {
-                o.CounterUpdateIntervalMs = 10_000;
-                builder.Configuration.GetSection("Orleans:Dashboard").Bind(o);
-            });
+            // Only when asked for (Silo:Dashboard). It samples every silo's counters and grain statistics on a
+            // timer (Orleans' default: every second), busy or idle; every 10 s here: Orleans:Dashboard:CounterUpdateIntervalMs.
+            if (DashboardEnabled(builder.Configuration))
+                silo.AddDashboard(o =>
+                {
+                    o.CounterUpdateIntervalMs = 10_000;
+                    builder.Configuration.GetSection("Orleans:Dashboard").Bind(o);
+                });
             // Failure detection (probes, votes) is tunable per environment: Orleans:Membership:*.
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
             // How long a gateway keeps a disconnected client's answers for its return (Orleans: 1 min).
             // While it does, it keeps them from the gateways the client still reaches.
             silo.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Orleans:Messaging"));
+            // Periodic work an idle silo does, and the directory cache the metrics walk (docs/performance.md).
+            silo.Configure<DeploymentLoadPublisherOptions>(builder.Configuration.GetSection("Orleans:LoadPublisher"));
+            silo.Configure<GrainDirectoryOptions>(builder.Configuration.GetSection("Orleans:GrainDirectory"));
             // A silo cut off without a word closes its connections within seconds, not minutes.
             silo.Services.UsePeerSocketsForOrleans(builder.Configuration);
         });
@@ -122,7 +126,11 @@ public static class SiloHostingExtensions
     {
         app.MapHealthEndpoints();
         app.MapOrderlyMetrics();
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        if (DashboardEnabled(app.Configuration))
+            app.MapOrleansDashboard(routePrefix: "/dashboard");
         return app;
     }
+
+    private static bool DashboardEnabled(IConfiguration configuration) =>
+        configuration.GetSection(SiloHostOptions.Section).GetValue<bool>(nameof(SiloHostOptions.Dashboard));
 }

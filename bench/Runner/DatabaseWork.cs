@@ -41,21 +41,24 @@ public sealed class DatabaseWorkProbe : IAsyncDisposable
     /// A backend publishes its table counters at most once a second and, when it went idle within a
     /// second of its last flush, only 10 s later (PGSTAT_IDLE_INTERVAL); a sample waits that out.
     /// </summary>
-    private static readonly TimeSpan StatsSettle = TimeSpan.FromSeconds(11);
+    public static readonly TimeSpan DefaultStatsSettle = TimeSpan.FromSeconds(11);
 
     private readonly NpgsqlDataSource _db;
+    private readonly TimeSpan _statsSettle;
     // Schema-qualified functions and views of the extensions, or null when unavailable: an extension
     // lives in whichever schema created it first, which need not be on this search path.
     private string? _walInspect;
     private string? _statements;
 
-    private DatabaseWorkProbe(NpgsqlDataSource db) => _db = db;
+    private DatabaseWorkProbe(NpgsqlDataSource db, TimeSpan statsSettle) => (_db, _statsSettle) = (db, statsSettle);
 
     public sealed record Sample(string Lsn, long Rows, long Scans, long? Statements);
 
-    public static async Task<DatabaseWorkProbe> CreateAsync(string connectionString, CancellationToken cancellationToken)
+    /// <param name="statsSettle">How long a sample waits for backends to publish their table counters
+    /// (<see cref="DefaultStatsSettle"/>); shorter undercounts table scans and rows, never WAL or statements.</param>
+    public static async Task<DatabaseWorkProbe> CreateAsync(string connectionString, TimeSpan statsSettle, CancellationToken cancellationToken)
     {
-        var probe = new DatabaseWorkProbe(NpgsqlDataSource.Create(connectionString));
+        var probe = new DatabaseWorkProbe(NpgsqlDataSource.Create(connectionString), statsSettle);
         if (await probe.TryAsync("CREATE EXTENSION IF NOT EXISTS pg_walinspect", cancellationToken))
             probe._walInspect = await probe.ExtensionSchemaAsync("pg_walinspect", cancellationToken) + ".pg_get_wal_records_info";
         if (await probe.ScalarAsync<bool>("SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'", cancellationToken)
@@ -67,7 +70,7 @@ public sealed class DatabaseWorkProbe : IAsyncDisposable
     /// <summary>Counters now, once what earlier requests did has been published.</summary>
     public async Task<Sample> SampleAsync(CancellationToken cancellationToken)
     {
-        await Task.Delay(StatsSettle, cancellationToken);
+        await Task.Delay(_statsSettle, cancellationToken);
         await using var command = _db.CreateCommand($"""
             {Marker}
             SELECT pg_current_wal_flush_lsn()::text,

@@ -32,6 +32,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>The gateway's operators' port (/metrics), a free one like its public port.</summary>
     public int ManagementPort { get; } = FreePorts.Next();
 
+    /// <summary>The in-process silo's management port (health, metrics; the dashboard only when asked for).</summary>
+    public int SiloManagementPort { get; } = FreePorts.Next();
+
     /// <summary>The gateway's public port (the API and health; what a load balancer sends to).</summary>
     public int Port => _port;
 
@@ -57,7 +60,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             "--Silo:Name=http-silo",
             $"--Silo:SiloPort={FreePorts.Next()}",
             $"--Silo:OrleansGatewayPort={OrleansGatewayPort}",
-            $"--Silo:ManagementPort={FreePorts.Next()}",
+            $"--Silo:ManagementPort={SiloManagementPort}",
         ]);
         await _silo.StartAsync();
 
