@@ -53,9 +53,6 @@ public static class SiloHostingExtensions
             // How long a gateway keeps a disconnected client's answers for its return (Orleans: 1 min).
             // While it does, it keeps them from the gateways the client still reaches.
             silo.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Orleans:Messaging"));
-            // Periodic work an idle silo does, and the directory cache the metrics walk (docs/performance.md).
-            silo.Configure<DeploymentLoadPublisherOptions>(builder.Configuration.GetSection("Orleans:LoadPublisher"));
-            silo.Configure<GrainDirectoryOptions>(builder.Configuration.GetSection("Orleans:GrainDirectory"));
             // A silo cut off without a word closes its connections within seconds, not minutes.
             silo.Services.UsePeerSocketsForOrleans(builder.Configuration);
         });
