@@ -46,6 +46,14 @@ public sealed record BenchOptions
     /// <summary>A CPU limit on every Orderly silo, in millicores (a CFS quota, as kubelet sets one); null: none, as the overlays ship.</summary>
     public int? SiloCpuLimitMillis { get; init; }
 
+    /// <summary>
+    /// How many times the systems' CPU runs (fixed rate, then idle) are played, in alternating order
+    /// (A B, then B A, …) so that the machine's drift in speed during a run falls on every system alike.
+    /// The first round measures everything; later ones only what CPU per request needs. Each figure
+    /// reported is the median round's; a ratio between two systems is the median of their per-round ratios.
+    /// </summary>
+    public int Rounds { get; init; } = 1;
+
     public static readonly IReadOnlySet<string> AllSystems = new HashSet<string> { "pgbench", "baseline", "orderly-1", "orderly-2", "orderly-3" };
 
     /// <summary>The Orderly systems the bench knows: N gateways and N silos.</summary>
@@ -71,7 +79,8 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         if (cluster.Running().Any(p => p.Name != "postgres"))
             throw new ClusterException("a cluster is already running; run ./orderly down first (the bench needs the machine to itself)");
         var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-        var steps = options.Systems.Count + (options.ScaleDownEvents > 0 ? 1 : 0);
+        var measured = options.Systems.Count(s => s != "pgbench");
+        var steps = (options.Systems.Contains("pgbench") ? 1 : 0) + measured * RoundsOf(options) + (options.ScaleDownEvents > 0 ? 1 : 0);
         var step = 0;
         string Step(string what) => $"[{++step}/{steps}] {what}";
 
@@ -101,51 +110,42 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             }
         }
 
-        var systems = new List<SystemResult>();
         // Orderly's requests carry bearer tokens from the cluster's issuer; the baseline takes none.
         using var tokens = new BearerTokens(new Uri(ClusterLayout.IssuerUrl));
-        if (options.Systems.Contains("baseline"))
-        {
-            output.WriteLine(Step("baseline: stateless ASP.NET Core + Npgsql, one process behind HAProxy"));
-            systems.Add(await WithProcessesAsync(cluster, async () =>
-            {
-                await cluster.StartBaselineAsync(0, one, cancellationToken);
-                await cluster.StartHaproxyAsync(one, cancellationToken);
-            }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, null, cluster, cancellationToken)));
-        }
-
         SiloShutdown? shutdown = null;
         var sizes = BenchOptions.OrderlySizes.Where(n => options.Systems.Contains($"orderly-{n}")).ToList();
-        foreach (var n in sizes)
+        var order = (options.Systems.Contains("baseline") ? [0] : Array.Empty<int>()).Concat(sizes).ToList();
+        var rounds = RoundsOf(options);
+        var played = order.ToDictionary(n => n, _ => new List<SystemResult>());
+        for (var round = 1; round <= rounds; round++)
         {
-            output.WriteLine(Step($"orderly, {n} gateway(s) + {n} silo(s) behind HAProxy"));
-            var spec = new ClusterSpec(n, n, "graceful", options.ConnectionString)
+            // A B C, then C B A: a drift in the machine's speed over the run falls on every system alike.
+            foreach (var n in round % 2 == 1 ? order : Enumerable.Reverse(order))
             {
-                SiloCpuLimitMillis = options.SiloCpuLimitMillis,
-                // The silos as a cluster runs them: no dashboard, and the product's failure detection
-                // (the local runner's quicker I-am-alive writes are for start-ups, not the product).
-                Dashboard = false,
-                SiloSettings = [],
-            };
-            var limit = options.SiloCpuLimitMillis is { } m ? $", each silo limited to {m}m of CPU" : "";
-            systems.Add(await WithProcessesAsync(cluster, () => cluster.UpAsync(spec, cancellationToken), async () =>
-            {
-                var silos = Enumerable.Range(0, n).Select(ClusterLayout.SiloName).ToList();
-                var before = SiloThrottling(silos);
-                var result = await MeasureAsync(OrderlyName(n), $"{n} gateway(s), {n} silo(s) (graceful profile{limit})", options, probe, runId, tokens, cluster, cancellationToken);
-                if (options.SiloCpuLimitMillis is not null && before is not null && SiloThrottling(silos) is { } after)
+                var first = round == 1;
+                var of = rounds > 1 ? $" (round {round} of {rounds}{(first ? "" : ": CPU runs only")})" : "";
+                SystemResult result;
+                if (n == 0)
                 {
-                    var throttling = after - before;
-                    result = result with { SiloCpuLimitMillis = options.SiloCpuLimitMillis, SiloThrottling = throttling };
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"    silos' CPU{limit}: throttled in {throttling.Throttled:N0} of {throttling.Periods:N0} 100-ms periods, {throttling.ThrottledSeconds:0.###} s waited"));
+                    output.WriteLine(Step("baseline: stateless ASP.NET Core + Npgsql, one process behind HAProxy" + of));
+                    result = await WithProcessesAsync(cluster, async () =>
+                    {
+                        await cluster.StartBaselineAsync(0, one, cancellationToken);
+                        await cluster.StartHaproxyAsync(one, cancellationToken);
+                    }, () => MeasureAsync(BenchReport.Baseline, "ASP.NET Core minimal API + Npgsql, one SQL statement per request (bench/Baseline)", options, probe, runId, round, null, cluster, cancellationToken));
                 }
-                // The silo stop is timed on the smallest cluster with somewhere for its orders to go.
-                if (options.Activations > 0 && (n == 2 || n == sizes[^1] && shutdown is null))
-                    shutdown = await TimeSiloShutdownAsync(cluster, options, runId, survivor: n > 1 ? 1 : null, tokens, cancellationToken);
-                return result;
-            }));
+                else
+                {
+                    output.WriteLine(Step($"orderly, {n} gateway(s) + {n} silo(s) behind HAProxy" + of));
+                    // The silo stop is timed once, on the smallest cluster with somewhere for its orders to go.
+                    var timeShutdown = first && options.Activations > 0 && (n == 2 || n == sizes[^1] && shutdown is null);
+                    (result, var stopped) = await MeasureOrderlyAsync(n, cluster, options, probe, runId, round, timeShutdown, tokens, cancellationToken);
+                    shutdown = stopped ?? shutdown;
+                }
+                played[n].Add(result);
+            }
         }
+        var systems = order.Select(n => BenchRounds.Combine(played[n])).ToList();
 
         ScaleDownLatency? scaleDown = null;
         if (options.ScaleDownEvents > 0)
@@ -167,7 +167,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             new Machine(Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription),
             new BenchSettings(options.Concurrency, options.WarmupSeconds, options.SecondsPerOperation, options.Activations, options.ScaleDownEvents)
             {
-                Rate = options.Rate, RateSeconds = options.RateSeconds, IdleSeconds = options.IdleSeconds,
+                Rate = options.Rate, RateSeconds = options.RateSeconds, IdleSeconds = options.IdleSeconds, Rounds = RoundsOf(options),
             },
             pgbench, systems, ratios, shutdown, scaleDown,
             [.. BenchReport.CpuTargetsOf(systems), .. BenchReport.DatabaseTargetsOf(systems), .. BenchReport.TargetsOf(ratios, shutdown, scaleDown, options.Activations, BenchReport.ReadCeilingOf(systems))]);
@@ -198,6 +198,41 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     private static CpuThrottling? SiloThrottling(IEnumerable<string> silos) =>
         silos.Select(PodCgroups.Throttling).Aggregate((CpuThrottling?)new CpuThrottling(0, 0, 0), (sum, t) => sum is null || t is null ? null : sum + t);
 
+    /// <summary>Rounds repeat the CPU runs; without them (no fixed rate) there is nothing to repeat.</summary>
+    private static int RoundsOf(BenchOptions options) => options.Rate > 0 ? options.Rounds : 1;
+
+    /// <summary>N gateways and N silos as a cluster runs them.</summary>
+    private static ClusterSpec OrderlySpec(int n, BenchOptions options) => new(n, n, "graceful", options.ConnectionString)
+    {
+        SiloCpuLimitMillis = options.SiloCpuLimitMillis,
+        // No dashboard, and the product's failure detection (the local runner's quicker I-am-alive
+        // writes are for start-ups, not the product).
+        Dashboard = false,
+        SiloSettings = [],
+    };
+
+    /// <summary>N + N under load; then, when <paramref name="timeShutdown"/>, silo-0's graceful stop on the same cluster.</summary>
+    private async Task<(SystemResult, SiloShutdown?)> MeasureOrderlyAsync(int n, LocalCluster cluster, BenchOptions options, DatabaseWorkProbe probe, string runId, int round,
+        bool timeShutdown, BearerTokens tokens, CancellationToken cancellationToken)
+    {
+        var limit = options.SiloCpuLimitMillis is { } m ? $", each silo limited to {m}m of CPU" : "";
+        return await WithProcessesAsync(cluster, () => cluster.UpAsync(OrderlySpec(n, options), cancellationToken), async () =>
+        {
+            var silos = Enumerable.Range(0, n).Select(ClusterLayout.SiloName).ToList();
+            var before = SiloThrottling(silos);
+            var result = await MeasureAsync(OrderlyName(n), $"{n} gateway(s), {n} silo(s) (graceful profile{limit})", options, probe, runId, round, tokens, cluster, cancellationToken);
+            if (options.SiloCpuLimitMillis is not null && before is not null && SiloThrottling(silos) is { } after)
+            {
+                var throttling = after - before;
+                result = result with { SiloCpuLimitMillis = options.SiloCpuLimitMillis, SiloThrottling = throttling };
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    silos' CPU{limit}: throttled in {throttling.Throttled:N0} of {throttling.Periods:N0} 100-ms periods, {throttling.ThrottledSeconds:0.###} s waited"));
+            }
+            var shutdown = timeShutdown ? await TimeSiloShutdownAsync(cluster, options, runId, survivor: n > 1 ? 1 : null, tokens, cancellationToken) : null;
+            return (result, shutdown);
+        });
+    }
+
     private static async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
     {
         try
@@ -213,11 +248,12 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 
     /// <summary>The operations, one after another, against whatever listens behind HAProxy.</summary>
     /// <param name="tokens">Where Orderly's callers get their tokens; null for a system that takes none.</param>
-    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId,
+    /// <param name="round">1 measures everything; a later round (<see cref="BenchOptions.Rounds"/>) warms up and runs only the CPU runs.</param>
+    private async Task<SystemResult> MeasureAsync(string name, string description, BenchOptions options, DatabaseWorkProbe probe, string runId, int round,
         BearerTokens? tokens, LocalCluster cluster, CancellationToken cancellationToken)
     {
         using var http = Client(options.Concurrency);
-        var prefix = $"bench-{runId}-{name}";
+        var prefix = round == 1 ? $"bench-{runId}-{name}" : $"bench-{runId}-{name}-r{round}";
         // Each caller w places as customer prefix-w and updates its own order as prefix-own-w; the
         // hot order is prefix-own-0's, and the day's list is staff's. One token each, fetched up front.
         var creators = await HeadersAsync(tokens, Enumerable.Range(0, options.Concurrency).Select(w => $"{prefix}-{w}"), cancellationToken);
@@ -246,13 +282,14 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var results = new List<OperationResult>();
         // The samples bracket each whole run, settle time included, and so does the request count;
         // one operation's closing sample opens the next.
-        var before = await probe.SampleAsync(cancellationToken);
-        foreach (var (operation, request) in plan)
+        // Later rounds repeat only the CPU runs.
+        var before = round == 1 ? await probe.SampleAsync(cancellationToken) : null;
+        foreach (var (operation, request) in before is null ? [] : plan)
         {
             var result = await ClosedLoop.RunAsync(operation, http, options.Concurrency,
                 Settle, TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
             var after = await probe.SampleAsync(cancellationToken);
-            result = result with { Database = await probe.WorkAsync(before, after, result.Sent, cancellationToken) };
+            result = result with { Database = await probe.WorkAsync(before!, after, result.Sent, cancellationToken) };
             before = after;
             output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Work(result.Database)}");
             results.Add(result);
@@ -266,13 +303,13 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var atRate = new List<OperationResult>();
         var single = plan.Where(p => p.Operation is Operations.Create or Operations.ReadHot or Operations.Update or Operations.NoOp).ToList();
         foreach (var (operation, request) in single)
-            atRate.Add(await AtRateAsync(operation, options, probe, cpu, 1, async (n, ct) =>
+            atRate.Add(await AtRateAsync(operation, options, round == 1 ? probe : null, cpu, 1, async (n, ct) =>
             {
                 using var message = request((int)(n % options.Concurrency), n);
                 using var response = await http.SendAsync(message, ct);
                 return (1, response.IsSuccessStatusCode ? 0 : 1);
             }, cancellationToken));
-        atRate.Add(await AtRateAsync(Operations.Lifecycle, options, probe, cpu, LifecycleRequests,
+        atRate.Add(await AtRateAsync(Operations.Lifecycle, options, round == 1 ? probe : null, cpu, LifecycleRequests,
             (n, ct) => LifecycleAsync(http, n, $"{prefix}-life-{n % options.Concurrency}", lifecycle[n % options.Concurrency], staff, ct), cancellationToken));
 
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
@@ -280,6 +317,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
         var idle = SystemCpu.Between(idleBefore, cpu.Sample());
         var result2 = new SystemResult(name, description, results) { AtRate = atRate, Idle = idle, IdleSeconds = options.IdleSeconds };
+        result2 = result2 with { Rounds = [CpuRound.Of(round, result2)] };
         output.WriteLine("    idle: " + string.Join(", ", idle.Select(c => string.Create(CultureInfo.InvariantCulture,
             $"{c.Kind} {result2.IdleCorePercent(c.Kind):0.##}% of a core each ({c.Processes})"))));
         return result2;
@@ -288,18 +326,19 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
     /// <summary>A lifecycle sends 8 or 9 requests (one or two address changes): 8.5 on average.</summary>
     private const double LifecycleRequests = 8.5;
 
-    private async Task<OperationResult> AtRateAsync(string operation, BenchOptions options, DatabaseWorkProbe probe, SystemCpu cpu, double requestsPerUnit,
+    /// <param name="probe">Null in later rounds: the database work is a count, the first round's holds.</param>
+    private async Task<OperationResult> AtRateAsync(string operation, BenchOptions options, DatabaseWorkProbe? probe, SystemCpu cpu, double requestsPerUnit,
         Func<long, CancellationToken, Task<(int Requests, int Errors)>> unit, CancellationToken cancellationToken)
     {
         // The single operations' database work is the closed loop's; a lifecycle's is its own (a sample waits 10 s).
         var lifecycle = operation == Operations.Lifecycle;
-        var before = lifecycle ? await probe.SampleAsync(cancellationToken) : null;
+        var before = lifecycle && probe is not null ? await probe.SampleAsync(cancellationToken) : null;
         var cpuBefore = cpu.Sample();
         var result = await FixedRate.RunAsync(operation, options.Rate / requestsPerUnit, TimeSpan.FromSeconds(options.RateSeconds),
             maxInFlight: 256, unit, cancellationToken);
         result = result.WithCpu(SystemCpu.Between(cpuBefore, cpu.Sample())) with { RequestsPerUnit = requestsPerUnit };
         if (before is not null)
-            result = result with { Database = await probe.WorkAsync(before, await probe.SampleAsync(cancellationToken), result.Sent, cancellationToken) };
+            result = result with { Database = await probe!.WorkAsync(before, await probe.SampleAsync(cancellationToken), result.Sent, cancellationToken) };
         output.WriteLine($"    {operation,-15} at {options.Rate:0} req/s: {result.Throughput,6:N0} ok/s   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Cpu(result)}");
         return result;
     }

@@ -13,6 +13,7 @@ var rate = new Option<double>("--rate") { Description = "requests per second off
 rate.Validators.Add(r => { if (r.GetValueOrDefault<double>() is < 0 or > 5000) r.AddError("--rate must be from 0 to 5000"); });
 var rateSeconds = new Option<int>("--rate-seconds") { Description = "seconds per operation at the fixed rate", DefaultValueFactory = _ => 8 }.Within(1, 300);
 var idleSeconds = new Option<int>("--idle-seconds") { Description = "seconds without a request over which idle CPU is measured", DefaultValueFactory = _ => 10 }.Within(1, 300);
+var rounds = new Option<int>("--rounds") { Description = "times the CPU runs are played, in alternating order; figures are the median round's, ratios the median of per-round ratios", DefaultValueFactory = _ => 3 }.Within(1, 9);
 var strict = new Option<bool>("--strict") { Description = "exit 1 when a target is missed" };
 var siloCpuLimit = new Option<int>("--silo-cpu-limit-millis") { Description = "a CPU limit on every Orderly silo in millicores, as kubelet sets one (0: none, as the overlays ship)" }.Within(0, 64_000);
 var systems = new Option<string[]>("--systems") { Description = "which to run: pgbench, baseline, orderly-1, orderly-2, orderly-3 (N gateways + N silos; default all)", AllowMultipleArgumentsPerToken = true };
@@ -20,7 +21,7 @@ systems.AcceptOnlyFromAmong([.. BenchOptions.AllSystems]);
 
 var bench = new RootCommand("pgbench, the stateless baseline and Orderly (1+1, 2+2, 3+3) side by side: CPU per request at a fixed rate, database work, throughput; bench.json, bench.html")
 {
-    outDir, concurrency, seconds, activations, events, rate, rateSeconds, idleSeconds, strict, systems, siloCpuLimit,
+    outDir, concurrency, seconds, activations, events, rate, rateSeconds, idleSeconds, rounds, strict, systems, siloCpuLimit,
 };
 bench.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
 {
@@ -37,6 +38,7 @@ bench.SetAction(async (parse, ct) => await Cli.RunAsync(async () =>
         Rate = parse.GetValue(rate),
         RateSeconds = parse.GetValue(rateSeconds),
         IdleSeconds = parse.GetValue(idleSeconds),
+        Rounds = parse.GetValue(rounds),
         SiloCpuLimitMillis = parse.GetValue(siloCpuLimit) is > 0 and var m ? m : null,
         Systems = parse.GetValue(systems) is { Length: > 0 } chosen ? chosen.ToHashSet() : BenchOptions.AllSystems,
     }, ct);

@@ -112,6 +112,56 @@ public sealed class BenchFiguresTests
         Assert.Equal("95.0% warm (9,500 of 10,000), 10.00 s", Judge(9_500, 10).Measured);
     }
 
+    private static SystemResult Round(string name, int round, double create, double read, double idleSiloSeconds)
+    {
+        var result = new SystemResult(name, name, round == 1 ? [Op(Operations.Create, 100)] : [])
+        {
+            AtRate = [Op(Operations.Create, 100) with { Sent = 1000, CpuMsPerRequest = create }, Op(Operations.ReadHot, 100) with { Sent = 1000, CpuMsPerRequest = read }],
+            Idle = [new ProcessCpu(name == BenchReport.Baseline ? BenchReport.Baseline : "silo", 1, idleSiloSeconds)],
+            IdleSeconds = 10,
+        };
+        return result with { Rounds = [CpuRound.Of(round, result)] };
+    }
+
+    [Fact]
+    public void Rounds_fold_into_each_figure_s_median_round_and_ratios_are_read_round_by_round()
+    {
+        // The machine slowed down over the run: every figure doubles from round to round, both systems alike.
+        var one = new[] { Round("orderly-1+1", 1, 2, 1, 0.05), Round("orderly-1+1", 2, 4, 2, 0.20), Round("orderly-1+1", 3, 8, 4, 0.10) };
+        var two = new[] { Round("orderly-2+2", 1, 2.4, 1, 0.08), Round("orderly-2+2", 2, 5.2, 2, 0.09), Round("orderly-2+2", 3, 9.6, 4, 0.30) };
+        var combined = BenchRounds.Combine(one);
+        Assert.Equal(4, combined.AtRateOf(Operations.Create)!.CpuMsPerRequest);
+        Assert.Equal(1.0, combined.IdleCorePercent("silo")); // the median round's idle: 0.10 s of 10 s
+        Assert.Equal([1, 2, 3], combined.Rounds.Select(r => r.Round));
+        Assert.Single(combined.Operations); // the saturation runs are the first round's
+
+        // Per round 1.2×, 1.3×, 1.2×: the median is 1.2×, though the medians' ratio (5.2 / 4) is 1.3×.
+        var ratio = BenchRounds.CpuRatio(BenchRounds.Combine(two), combined, Operations.Create)!;
+        Assert.Equal((1.2, 1.2, 1.3, 3), (Math.Round(ratio.Median, 6), Math.Round(ratio.Min, 6), Math.Round(ratio.Max, 6), ratio.Rounds));
+
+        var targets = BenchReport.CpuTargetsOf([combined, BenchRounds.Combine(two)]);
+        var scaleOut = targets.Single(t => t.Name == "CPU per create, 2 + 2 vs 1 + 1");
+        Assert.True(scaleOut.Met);
+        Assert.Equal("1.20×, median of 3 rounds (1.20–1.30×) (5.200 / 4.000 ms in their median rounds)", scaleOut.Measured);
+        var idle = targets.Single(t => t.Name == "idle silo, share of one core (orderly-2+2)");
+        Assert.Equal("0.9%, median of 3 rounds (0.8–3%)", idle.Measured);
+        Assert.True(idle.Met);
+        Assert.Equal("1%, median of 3 rounds (0.5–2%)", targets.Single(t => t.Name == "idle silo, share of one core (orderly-1+1)").Measured);
+    }
+
+    [Fact]
+    public void One_round_reads_as_it_always_did()
+    {
+        var one = BenchRounds.Combine([Round("orderly-1+1", 1, 4, 1, 0.1)]);
+        var baseline = BenchRounds.Combine([Round(BenchReport.Baseline, 1, 2, 2, 0.1)]);
+        var targets = BenchReport.CpuTargetsOf([baseline, one]);
+        Assert.Equal("2.00× (4.000 / 2.000 ms)", targets.Single(t => t.Name == "CPU per create vs baseline (orderly-1+1)").Measured);
+        Assert.Equal("0.50× (1.000 / 2.000 ms)", targets.Single(t => t.Name == "CPU per hot read vs baseline (orderly-1+1)").Measured);
+        Assert.Equal("1%", targets.Single(t => t.Name == "idle silo, share of one core (orderly-1+1)").Measured);
+        Assert.True(targets.Single(t => t.Name == "idle silo, share of one core (orderly-1+1)").Met);
+        Assert.Null(RoundSpread.Of([]));
+    }
+
     [Fact]
     public void Without_a_baseline_there_are_no_ratios()
     {
@@ -133,6 +183,7 @@ public sealed class BenchCommandTests
     [InlineData("--seconds", "0", "--seconds must be from 1 to 300")]
     [InlineData("--concurrency", "0", "--concurrency must be from 1 to 256")]
     [InlineData("--activations", "-1", "--activations must be from 0 to 1000000")]
+    [InlineData("--rounds", "0", "--rounds must be from 1 to 9")]
     [InlineData("--systems", "django", "django")]
     public async Task Bad_options_stop_the_bench_before_it_starts_anything(string option, string value, string message)
     {

@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace Orderly.Bench.Runner;
+
+/// <summary>One round of a system's CPU runs: CPU ms per request by operation at the fixed rate, and idle % of a core per process, by kind.</summary>
+public sealed record CpuRound(int Round, IReadOnlyDictionary<string, double> CpuMsPerRequest, IReadOnlyDictionary<string, double> IdleCorePercent)
+{
+    public static CpuRound Of(int round, SystemResult result) => new(round,
+        result.AtRate.Where(o => o.CpuMsPerRequest is not null).ToDictionary(o => o.Operation, o => o.CpuMsPerRequest!.Value),
+        result.Idle.Where(c => result.IdleCorePercent(c.Kind) is not null).ToDictionary(c => c.Kind, c => result.IdleCorePercent(c.Kind)!.Value));
+}
+
+/// <summary>A figure read over rounds: the median, and the lowest and highest round's.</summary>
+public sealed record RoundSpread(double Median, double Min, double Max, int Rounds)
+{
+    /// <summary>The lower median for an even count: always a figure one round really measured.</summary>
+    public static RoundSpread? Of(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? null : new(sorted[(sorted.Count - 1) / 2], sorted[0], sorted[^1], sorted.Count);
+    }
+
+    /// <summary>"1.32×" for one round; "1.32×, median of 3 rounds (1.10–1.47×)" for more.</summary>
+    public string Describe(string format, string unit) => Rounds == 1
+        ? Median.ToString(format, CultureInfo.InvariantCulture) + unit
+        : string.Create(CultureInfo.InvariantCulture, $"{Median.ToString(format, CultureInfo.InvariantCulture)}{unit}, median of {Rounds} rounds ({Min.ToString(format, CultureInfo.InvariantCulture)}–{Max.ToString(format, CultureInfo.InvariantCulture)}{unit})");
+}
+
+/// <summary>
+/// The bench's rounds (<see cref="BenchOptions.Rounds"/>) folded into one result per system, and the
+/// ratios between systems read round by round, so that a machine whose speed drifts over a run (this
+/// one's does, by 2× within minutes) compares systems measured minutes apart, not a quarter of an hour.
+/// </summary>
+public static class BenchRounds
+{
+    /// <summary>
+    /// The first round's result (the only one with the saturation runs and database work), its CPU runs
+    /// replaced by the median round's run of each operation and its idle figures by the median round's,
+    /// with every round's figures kept in <see cref="SystemResult.Rounds"/>.
+    /// </summary>
+    public static SystemResult Combine(IReadOnlyList<SystemResult> rounds)
+    {
+        var first = rounds[0];
+        if (rounds.Count == 1)
+            return first;
+        var atRate = first.AtRate.Select(o =>
+        {
+            var runs = rounds.Select(r => r.AtRateOf(o.Operation)).OfType<OperationResult>().Where(r => r.CpuMsPerRequest is not null)
+                .OrderBy(r => r.CpuMsPerRequest).ToList();
+            // Database work is a count, not a speed: the first round measured it, and it holds for every round.
+            return runs.Count == 0 ? o : runs[(runs.Count - 1) / 2] with { Database = o.Database };
+        }).ToList();
+        var kind = first.Idle.Any(c => c.Kind == "silo") ? "silo" : first.Idle.Count > 0 ? first.Idle[0].Kind : null;
+        var idle = rounds.OrderBy(r => kind is null ? 0 : r.IdleCorePercent(kind) ?? double.MaxValue).ToList()[(rounds.Count - 1) / 2];
+        return first with
+        {
+            AtRate = atRate,
+            Idle = idle.Idle,
+            IdleSeconds = idle.IdleSeconds,
+            Rounds = [.. rounds.SelectMany(r => r.Rounds)],
+        };
+    }
+
+    /// <summary>
+    /// <paramref name="a"/>'s CPU per request of <paramref name="operation"/> over <paramref name="b"/>'s,
+    /// round by round where both have the same rounds, else from their reported figures; null without both.
+    /// </summary>
+    public static RoundSpread? CpuRatio(SystemResult a, SystemResult b, string operation)
+    {
+        var paired = a.Rounds.Join(b.Rounds, r => r.Round, r => r.Round, (x, y) =>
+            x.CpuMsPerRequest.TryGetValue(operation, out var mine) && y.CpuMsPerRequest.TryGetValue(operation, out var theirs) && theirs > 0 ? mine / theirs : (double?)null)
+            .OfType<double>().ToList();
+        if (paired.Count > 1)
+            return RoundSpread.Of(paired);
+        return a.AtRateOf(operation)?.CpuMsPerRequest is { } x && b.AtRateOf(operation)?.CpuMsPerRequest is { } y && y > 0 ? RoundSpread.Of([x / y]) : null;
+    }
+
+    /// <summary>The idle % of a core one process of <paramref name="kind"/> burnt, over the rounds; null when not measured.</summary>
+    public static RoundSpread? Idle(SystemResult system, string kind) =>
+        system.Rounds.Count > 1
+            ? RoundSpread.Of(system.Rounds.Select(r => r.IdleCorePercent.TryGetValue(kind, out var p) ? p : (double?)null).OfType<double>())
+            : system.IdleCorePercent(kind) is { } one ? RoundSpread.Of([one]) : null;
+}
