@@ -116,6 +116,9 @@ public sealed record FaultResult(string Fault, long Requests, long Failed, IRead
 
     /// <summary>Failures that are Orderly's: everything but the load balancer's own.</summary>
     public long OrderlyFailures => Failed - LoadBalancerErrors;
+
+    /// <summary>The first failed requests of the window, each as one line (when, how long, what came back).</summary>
+    public IReadOnlyList<string> FailedRequests { get; init; } = [];
 }
 
 /// <summary>The fault table, the failover table (Orderly and the baseline through each database fault), and what membership did.</summary>
@@ -300,6 +303,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                     // it never logged; the client cannot tell the vanished gateway's late answers).
                     LoadBalancerErrors = Math.Min(result.Failed, Math.Max(result.FromLoadBalancer, w.LoadBalancerErrors)),
                     LoadBalancerLogged = w.LoadBalancerErrors,
+                    FailedRequests = [.. sessions.Failures.Where(f => f.At.TotalSeconds >= w.From && f.At.TotalSeconds < w.To).Take(FailuresShown).Select(Describe)],
                 };
             }).ToList();
             // Duplicates are counted for the run (an idempotency key belongs to no single fault).
@@ -337,6 +341,13 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 foreach (var step in w.Steps)
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  +{step.AtSeconds,5:0.0}s  {step.What}"));
             }
+            foreach (var r in results.Where(r => r.FailedRequests.Count > 0))
+            {
+                output.WriteLine();
+                output.WriteLine($"{r.Fault}, failed requests ({r.Failed}{(r.Failed > r.FailedRequests.Count ? $", the first {r.FailedRequests.Count}" : "")}):");
+                foreach (var line in r.FailedRequests)
+                    output.WriteLine("  " + line);
+            }
             if (failovers.Count > 0)
             {
                 output.WriteLine();
@@ -358,6 +369,17 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             await NetworkFaults.ClearAsync();
         }
     }
+
+    /// <summary>
+    /// A failed request as one line: when it started, how long it took and what came back (a problem
+    /// document is a gateway's answer; anything else the load balancer's). The counts say whether a
+    /// fault held; these lines say why not.
+    /// </summary>
+    private static string Describe(FailedRequest f) => string.Create(CultureInfo.InvariantCulture,
+        $"{f.At.TotalSeconds,7:0.00}s  took {f.Took.TotalSeconds,6:0.00}s  {f.Kind}{(f.Status is { } s ? " " + s : "")}{(f.RetryAfter ? " Retry-After" : "")}  {f.Request}  {f.Detail.ReplaceLineEndings(" ")}");
+
+    /// <summary>Failed requests kept per fault; the rest are counted in the table.</summary>
+    private const int FailuresShown = 40;
 
     /// <summary>The bench's baseline keeps its orders here (bench/Baseline/BaselineStore.cs).</summary>
     private const string BaselineTable = "baseline_orders";

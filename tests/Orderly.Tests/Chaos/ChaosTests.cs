@@ -47,7 +47,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
             var gateway = results.Single(r => r.Fault == ChaosFaults.GatewayKill);
             Assert.True(gateway.RecoverySeconds <= 15, $"gateway kill recovered after {gateway.RecoverySeconds}s");
             // Those are all the load balancer's (HAProxy's log says it sent them to the dead gateway); none is Orderly's.
-            Assert.True(gateway.OrderlyFailures == 0, $"gateway kill: {gateway.OrderlyFailures} failures beyond the load balancer's {gateway.LoadBalancerErrors}");
+            Assert.True(gateway.OrderlyFailures == 0, $"gateway kill: {gateway.OrderlyFailures} failures beyond the load balancer's {gateway.LoadBalancerErrors}: {string.Join(" | ", gateway.FailedRequests)}");
         }
         finally
         {

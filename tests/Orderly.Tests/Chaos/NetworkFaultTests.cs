@@ -99,10 +99,10 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
             // Faults that take no gateway with them fail nothing: the retry budget outlasts failure
             // detection, and a black-holed connection closes within seconds.
             foreach (var fault in report.Faults.Where(f => f.Fault is ChaosFaults.SiloPartition or ChaosFaults.GatewaySiloPartition or ChaosFaults.SlowDb or ChaosFaults.DbConnectionsExhausted))
-                Assert.True(fault.Failed == 0, $"{fault.Fault}: {fault.Failed} failed");
+                Assert.True(fault.Failed == 0, $"{fault.Fault}: {fault.Failed} failed: {string.Join(" | ", fault.FailedRequests)}");
             // A lost node loses only what the load balancer had sent to its gateway.
             var node = report.Faults.Single(f => f.Fault == ChaosFaults.NodeLoss);
-            Assert.True(node.OrderlyFailures == 0, $"node-loss: {node.OrderlyFailures} failures beyond the load balancer's {node.LoadBalancerErrors}");
+            Assert.True(node.OrderlyFailures == 0, $"node-loss: {node.OrderlyFailures} failures beyond the load balancer's {node.LoadBalancerErrors}: {string.Join(" | ", node.FailedRequests)}");
             // The cut-off silo is out of membership within the time its settings promise (plus the watch's 0.2-s poll).
             var promised = FailureDetection.DeclaredDeadWithin(ShippedSettings.Membership()).TotalSeconds + 0.5;
             foreach (var fault in report.Faults.Where(f => f.Fault is ChaosFaults.SiloPartition or ChaosFaults.NodeLoss))
