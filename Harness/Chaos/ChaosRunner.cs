@@ -255,7 +255,7 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
             var load = sessions.RunAsync(total, stop.Token);
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
 
-            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started, long LoadBalancerErrors)>();
+            var windows = new List<(string Fault, int From, int To, IReadOnlyList<DatabaseStep> Steps, long Started, long LoadBalancerErrors, DateTime StartedAt)>();
             foreach (var (name, inject) in faults)
             {
                 var from = metrics.Second;
@@ -267,10 +267,19 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 var steps = await inject();
                 await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);
                 // Read now: HAProxy starts its log afresh when it is restarted.
-                windows.Add((name, from, metrics.Second, steps, started, await LoadBalancerErrorsAsync(name, startedAt)));
+                windows.Add((name, from, metrics.Second, steps, started, await LoadBalancerErrorsAsync(name, startedAt, DateTime.Now), startedAt));
             }
             await stop.CancelAsync();
             await load;
+            // HAProxy logs a request when it ends. One it sent to a vanished gateway may end only at its
+            // server timeout (60 s), after the client gave up (30 s) and after its window was read, so
+            // each window's log is read again now, and the larger count holds (a restart starts the log afresh).
+            for (var i = 0; i < windows.Count; i++)
+            {
+                var w = windows[i];
+                var until = i + 1 < windows.Count ? windows[i + 1].StartedAt : DateTime.Now;
+                windows[i] = w with { LoadBalancerErrors = Math.Max(w.LoadBalancerErrors, await LoadBalancerErrorsAsync(w.Fault, w.StartedAt, until)) };
+            }
             if (orderly is not null)
                 await orderly.StopAsync();
             if (baseline is not null)
@@ -488,14 +497,14 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         steps.FirstOrDefault(s => s.What.StartsWith(from, StringComparison.Ordinal)) is { } a && steps.FirstOrDefault(s => s.What.StartsWith(to, StringComparison.Ordinal)) is { } b
             ? Math.Round(b.AtSeconds - a.AtSeconds, 1) : null;
 
-    /// <summary>What HAProxy's log says it lost (ended itself, or lost on the gateway the fault took away) from the window's start until now.</summary>
-    private async Task<long> LoadBalancerErrorsAsync(string fault, DateTime startedAt)
+    /// <summary>What HAProxy's log says it lost (ended itself, or lost on the gateway the fault took away) of the requests it accepted from <paramref name="startedAt"/> until <paramref name="until"/>, as logged so far.</summary>
+    private async Task<long> LoadBalancerErrorsAsync(string fault, DateTime startedAt, DateTime until)
     {
         var log = layout.LogFile("haproxy");
         if (LostGatewayOf(fault) is not { } lost || !File.Exists(log))
             return 0;
         // Until now, the end of the window: HAProxy keeps ending requests itself until its checks see the replacement.
-        return HaproxyLog.FailedOn(await File.ReadAllLinesAsync(log, CancellationToken.None), lost, startedAt, DateTime.Now);
+        return HaproxyLog.FailedOn(await File.ReadAllLinesAsync(log, CancellationToken.None), lost, startedAt, until);
     }
 
     /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>

@@ -38,6 +38,13 @@ public sealed record BenchOptions
     public int IdleSeconds { get; init; } = 10;
 
     /// <summary>
+    /// How long after the last request idle CPU starts to be measured. For seconds after a load a process
+    /// still works (on this machine an idle silo measured 2 s after the load burnt 2–5% of a core, 13 s
+    /// after it 0.9–1.6%); idle is what it burns once that is over.
+    /// </summary>
+    public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(12);
+
+    /// <summary>
     /// How long each database sample waits for Postgres' table counters (<see cref="DatabaseWorkProbe.DefaultStatsSettle"/>).
     /// The tests' short bench, which reads no table counter, waits 1 s: 8 samples a system cost 88 s each otherwise.
     /// </summary>
@@ -68,6 +75,9 @@ public sealed record BenchOptions
 /// </summary>
 public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 {
+    /// <summary>When the last fixed-rate run's load ended: idle is measured from <see cref="BenchOptions.IdleAfter"/> after it.</summary>
+    private long _loadEnded;
+
     /// <summary>Unrecorded time at the start of each measured run, so one operation's tail does not bleed into the next.</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
 
@@ -123,7 +133,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             foreach (var n in round % 2 == 1 ? order : Enumerable.Reverse(order))
             {
                 var first = round == 1;
-                var of = rounds > 1 ? $" (round {round} of {rounds}{(first ? "" : ": CPU runs only")})" : "";
+                var of = rounds > 1 ? $" (round {round} of {rounds}{(first ? "" : ": only the CPU runs recorded")})" : "";
                 SystemResult result;
                 if (n == 0)
                 {
@@ -282,14 +292,17 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var results = new List<OperationResult>();
         // The samples bracket each whole run, settle time included, and so does the request count;
         // one operation's closing sample opens the next.
-        // Later rounds repeat only the CPU runs.
+        // Later rounds run the same loads so that every process has the same history when the CPU runs
+        // start (a younger process still compiles and grows its pools), but measure none of them.
         var before = round == 1 ? await probe.SampleAsync(cancellationToken) : null;
-        foreach (var (operation, request) in before is null ? [] : plan)
+        foreach (var (operation, request) in plan)
         {
             var result = await ClosedLoop.RunAsync(operation, http, options.Concurrency,
                 Settle, TimeSpan.FromSeconds(options.SecondsPerOperation), request, cancellationToken);
+            if (before is null)
+                continue;
             var after = await probe.SampleAsync(cancellationToken);
-            result = result with { Database = await probe.WorkAsync(before!, after, result.Sent, cancellationToken) };
+            result = result with { Database = await probe.WorkAsync(before, after, result.Sent, cancellationToken) };
             before = after;
             output.WriteLine($"    {operation,-15} {result.Throughput,10:N0} req/s   p50 {result.P50Ms,6:0.00} ms   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Work(result.Database)}");
             results.Add(result);
@@ -312,7 +325,11 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         atRate.Add(await AtRateAsync(Operations.Lifecycle, options, round == 1 ? probe : null, cpu, LifecycleRequests,
             (n, ct) => LifecycleAsync(http, n, $"{prefix}-life-{n % options.Concurrency}", lifecycle[n % options.Concurrency], staff, ct), cancellationToken));
 
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+        // Idle starts as long after the last request in every round (the first round's database sample
+        // would otherwise give it 11 s more to settle than the others get).
+        var quiet = options.IdleAfter - Stopwatch.GetElapsedTime(_loadEnded);
+        if (quiet > TimeSpan.Zero)
+            await Task.Delay(quiet, cancellationToken);
         var idleBefore = cpu.Sample();
         await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
         var idle = SystemCpu.Between(idleBefore, cpu.Sample());
@@ -336,6 +353,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var cpuBefore = cpu.Sample();
         var result = await FixedRate.RunAsync(operation, options.Rate / requestsPerUnit, TimeSpan.FromSeconds(options.RateSeconds),
             maxInFlight: 256, unit, cancellationToken);
+        _loadEnded = Stopwatch.GetTimestamp();
         result = result.WithCpu(SystemCpu.Between(cpuBefore, cpu.Sample())) with { RequestsPerUnit = requestsPerUnit };
         if (before is not null)
             result = result with { Database = await probe!.WorkAsync(before, await probe.SampleAsync(cancellationToken), result.Sent, cancellationToken) };

@@ -33,7 +33,8 @@ public sealed class ShortBench : IAsyncLifetime
             Rate = Rate,
             RateSeconds = RateSeconds,
             IdleSeconds = 2,
-            // Two rounds: the second plays the systems backwards and runs only what CPU per request needs.
+            IdleAfter = TimeSpan.FromSeconds(2),
+            // Two rounds: the second plays the systems backwards and records only the CPU runs.
             Rounds = 2,
             // No test here reads table scans or rows from Postgres' counters, which need 11 s to settle.
             StatsSettle = TimeSpan.FromSeconds(1),
