@@ -45,6 +45,13 @@ public sealed record BenchOptions
     public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(12);
 
     /// <summary>
+    /// How old the system must be before idle CPU is measured. The tiered JIT compiles a 1-s timer's
+    /// callback again after 30 calls and once more after 30 more, so a process keeps compiling what its
+    /// timers run for its first minutes; on EKS a silo lives for hours.
+    /// </summary>
+    public TimeSpan IdleAge { get; init; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>
     /// How long each database sample waits for Postgres' table counters (<see cref="DatabaseWorkProbe.DefaultStatsSettle"/>).
     /// The tests' short bench, which reads no table counter, waits 1 s: 8 samples a system cost 88 s each otherwise.
     /// </summary>
@@ -77,6 +84,11 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 {
     /// <summary>When the last fixed-rate run's load ended: idle is measured from <see cref="BenchOptions.IdleAfter"/> after it.</summary>
     private long _loadEnded;
+
+    /// <summary>When the system under test had started: idle is measured once it is <see cref="BenchOptions.IdleAge"/> old.</summary>
+    private long _started;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Unrecorded time at the start of each measured run, so one operation's tail does not bleed into the next.</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
@@ -243,11 +255,12 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         });
     }
 
-    private static async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
+    private async Task<T> WithProcessesAsync<T>(LocalCluster cluster, Func<Task> start, Func<Task<T>> measure)
     {
         try
         {
             await start();
+            _started = Stopwatch.GetTimestamp();
             return await measure();
         }
         finally
@@ -327,7 +340,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 
         // Idle starts as long after the last request in every round (the first round's database sample
         // would otherwise give it 11 s more to settle than the others get).
-        var quiet = options.IdleAfter - Stopwatch.GetElapsedTime(_loadEnded);
+        var quiet = Max(options.IdleAfter - Stopwatch.GetElapsedTime(_loadEnded), options.IdleAge - Stopwatch.GetElapsedTime(_started));
         if (quiet > TimeSpan.Zero)
             await Task.Delay(quiet, cancellationToken);
         var idleBefore = cpu.Sample();

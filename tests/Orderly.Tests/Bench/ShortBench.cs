@@ -34,6 +34,7 @@ public sealed class ShortBench : IAsyncLifetime
             RateSeconds = RateSeconds,
             IdleSeconds = 2,
             IdleAfter = TimeSpan.FromSeconds(2),
+            IdleAge = TimeSpan.Zero,
             // Two rounds: the second plays the systems backwards and records only the CPU runs.
             Rounds = 2,
             // No test here reads table scans or rows from Postgres' counters, which need 11 s to settle.
