@@ -63,7 +63,7 @@ public sealed record BenchOptions
     /// <summary>
     /// How many times the systems' CPU runs (fixed rate, then idle) are played, in alternating order
     /// (A B, then B A, …) so that the machine's drift in speed during a run falls on every system alike.
-    /// The first round measures everything; later ones only what CPU per request needs. Each figure
+    /// The first round measures everything; later ones play the same loads and record only the CPU runs. Each figure
     /// reported is the median round's; a ratio between two systems is the median of their per-round ratios.
     /// </summary>
     public int Rounds { get; init; } = 1;
