@@ -267,18 +267,19 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
                 var steps = await inject();
                 await Task.Delay(ChaosFaults.NeedPair.Contains(name) && db is not null ? db.Settle : options.Settle, cancellationToken);
                 // Read now: HAProxy starts its log afresh when it is restarted.
-                windows.Add((name, from, metrics.Second, steps, started, await LoadBalancerErrorsAsync(name, startedAt, DateTime.Now), startedAt));
+                windows.Add((name, from, metrics.Second, steps, started, LostGatewayOf(name) is null ? 0 : LoadBalancerErrors(await ReadLoadBalancerLogAsync(), name, startedAt, DateTime.Now), startedAt));
             }
             await stop.CancelAsync();
             await load;
             // HAProxy logs a request when it ends. One it sent to a vanished gateway may end only at its
             // server timeout (60 s), after the client gave up (30 s) and after its window was read, so
             // each window's log is read again now, and the larger count holds (a restart starts the log afresh).
+            var lines = await ReadLoadBalancerLogAsync();
             for (var i = 0; i < windows.Count; i++)
             {
                 var w = windows[i];
                 var until = i + 1 < windows.Count ? windows[i + 1].StartedAt : DateTime.Now;
-                windows[i] = w with { LoadBalancerErrors = Math.Max(w.LoadBalancerErrors, await LoadBalancerErrorsAsync(w.Fault, w.StartedAt, until)) };
+                windows[i] = w with { LoadBalancerErrors = Math.Max(w.LoadBalancerErrors, LoadBalancerErrors(lines, w.Fault, w.StartedAt, until)) };
             }
             if (orderly is not null)
                 await orderly.StopAsync();
@@ -497,15 +498,20 @@ public sealed class ChaosRunner(ClusterLayout layout, TextWriter output)
         steps.FirstOrDefault(s => s.What.StartsWith(from, StringComparison.Ordinal)) is { } a && steps.FirstOrDefault(s => s.What.StartsWith(to, StringComparison.Ordinal)) is { } b
             ? Math.Round(b.AtSeconds - a.AtSeconds, 1) : null;
 
-    /// <summary>What HAProxy's log says it lost (ended itself, or lost on the gateway the fault took away) of the requests it accepted from <paramref name="startedAt"/> until <paramref name="until"/>, as logged so far.</summary>
-    private async Task<long> LoadBalancerErrorsAsync(string fault, DateTime startedAt, DateTime until)
+    /// <summary>HAProxy's log as written so far; empty when there is none.</summary>
+    private async Task<string[]> ReadLoadBalancerLogAsync()
     {
         var log = layout.LogFile("haproxy");
-        if (LostGatewayOf(fault) is not { } lost || !File.Exists(log))
-            return 0;
-        // Until now, the end of the window: HAProxy keeps ending requests itself until its checks see the replacement.
-        return HaproxyLog.FailedOn(await File.ReadAllLinesAsync(log, CancellationToken.None), lost, startedAt, until);
+        return File.Exists(log) ? await File.ReadAllLinesAsync(log, CancellationToken.None) : [];
     }
+
+    /// <summary>
+    /// What HAProxy's <paramref name="log"/> says it lost (ended itself, or lost on the gateway the fault took away) of the
+    /// requests it accepted from <paramref name="startedAt"/> until <paramref name="until"/>. Until the end of the window,
+    /// not the fault's: HAProxy keeps ending requests itself until its checks see the replacement.
+    /// </summary>
+    private static long LoadBalancerErrors(string[] log, string fault, DateTime startedAt, DateTime until) =>
+        LostGatewayOf(fault) is { } lost ? HaproxyLog.FailedOn(log, lost, startedAt, until) : 0;
 
     /// <summary>The gateway a fault takes away, whose in-flight and newly sent requests are the load balancer's to lose.</summary>
     private static string? LostGatewayOf(string fault) => fault is ChaosFaults.NodeLoss or ChaosFaults.GatewayKill ? "gateway-2" : null;

@@ -17,7 +17,7 @@ public sealed record RoundSpread(double Median, double Min, double Max, int Roun
     public static RoundSpread? Of(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? null : new(sorted[(sorted.Count - 1) / 2], sorted[0], sorted[^1], sorted.Count);
+        return sorted.Count == 0 ? null : new(sorted.MedianBy(v => v), sorted[0], sorted[^1], sorted.Count);
     }
 
     /// <summary>"1.32×" for one round; "1.32×, median of 3 rounds (1.10–1.47×)" for more.</summary>
@@ -45,13 +45,12 @@ public static class BenchRounds
             return first;
         var atRate = first.AtRate.Select(o =>
         {
-            var runs = rounds.Select(r => r.AtRateOf(o.Operation)).OfType<OperationResult>().Where(r => r.CpuMsPerRequest is not null)
-                .OrderBy(r => r.CpuMsPerRequest).ToList();
+            var runs = rounds.Select(r => r.AtRateOf(o.Operation)).OfType<OperationResult>().Where(r => r.CpuMsPerRequest is not null).ToList();
             // Database work is a count, not a speed: the first round measured it, and it holds for every round.
-            return runs.Count == 0 ? o : runs[(runs.Count - 1) / 2] with { Database = o.Database };
+            return runs.Count == 0 ? o : runs.MedianBy(r => r.CpuMsPerRequest!.Value) with { Database = o.Database };
         }).ToList();
         var kind = first.Idle.Any(c => c.Kind == "silo") ? "silo" : first.Idle.Count > 0 ? first.Idle[0].Kind : null;
-        var idle = rounds.OrderBy(r => kind is null ? 0 : r.IdleCorePercent(kind) ?? double.MaxValue).ToList()[(rounds.Count - 1) / 2];
+        var idle = rounds.MedianBy(r => kind is null ? 0 : r.IdleCorePercent(kind) ?? double.MaxValue);
         return first with
         {
             AtRate = atRate,
@@ -74,6 +73,13 @@ public static class BenchRounds
             return RoundSpread.Of(paired);
         return a.AtRateOf(operation)?.CpuMsPerRequest is { } x && b.AtRateOf(operation)?.CpuMsPerRequest is { } y && y > 0 ? RoundSpread.Of([x / y]) : null;
     }
+
+    /// <summary>
+    /// The item whose <paramref name="key"/> is the median; the lower median for an even count, so always
+    /// an item one round really measured. <paramref name="items"/> must not be empty.
+    /// </summary>
+    public static T MedianBy<T>(this IReadOnlyCollection<T> items, Func<T, double> key) =>
+        items.OrderBy(key).ElementAt((items.Count - 1) / 2);
 
     /// <summary>The idle % of a core one process of <paramref name="kind"/> burnt, over the rounds; null when not measured.</summary>
     public static RoundSpread? Idle(SystemResult system, string kind) =>

@@ -39,8 +39,9 @@ public sealed record BenchOptions
 
     /// <summary>
     /// How long after the last request idle CPU starts to be measured. For seconds after a load a process
-    /// still works (on this machine an idle silo measured 2 s after the load burnt 2–5% of a core, 13 s
-    /// after it 0.9–1.6%); idle is what it burns once that is over.
+    /// still works (completing work items, collecting what the load allocated, Orleans' 5-s walk over the
+    /// activations it touched); idle is what it burns once that is over. Together with <see cref="IdleAge"/>,
+    /// since a process measured soon after its load is also young (docs/performance.md).
     /// </summary>
     public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(12);
 
