@@ -20,7 +20,8 @@ database.AcceptOnlyFromAmong("single", "pair");
 var upEndpoints = new Option<string>("--db-endpoints") { Description = "with --db pair: cluster (the cluster endpoint) or instances (both instance endpoints)", DefaultValueFactory = _ => "cluster" };
 upEndpoints.AcceptOnlyFromAmong("cluster", "instances");
 var noPrometheus = new Option<bool>("--no-prometheus") { Description = "do not start the local Prometheus (on 9090 + offset, with the rules of k8s/monitoring)" };
-var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile, database, upEndpoints, noPrometheus };
+var noDashboard = new Option<bool>("--no-dashboard") { Description = "do not host the Orleans Dashboard on the silos (the product and the EKS overlays leave it off)" };
+var up = new Command("up", "start a local cluster and leave it running") { silos, gateways, profile, database, upEndpoints, noPrometheus, noDashboard };
 up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
 {
     var connectionString = Cli.ConnectionString();
@@ -29,7 +30,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
         await new DatabasePair(cluster.Layout, Console.Out).StartAsync(ct);
         connectionString = parse.GetValue(upEndpoints) == "instances" ? DatabasePair.InstanceEndpointsConnectionString : DatabasePair.ClusterEndpointConnectionString;
     }
-    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, connectionString) { Prometheus = !parse.GetValue(noPrometheus) };
+    var spec = new ClusterSpec(parse.GetValue(silos), parse.GetValue(gateways), parse.GetValue(profile)!, connectionString) { Prometheus = !parse.GetValue(noPrometheus), Dashboard = !parse.GetValue(noDashboard) };
     await cluster.UpAsync(spec, ct);
     Console.WriteLine();
     Console.WriteLine($"Orderly is up ({spec.Profile} profile).");
@@ -42,7 +43,7 @@ up.SetAction(async (parse, ct) => await WithCluster(async cluster =>
     for (var i = 0; i < spec.Gateways; i++)
         Console.WriteLine($"  {ClusterLayout.GatewayName(i),-9} {ClusterLayout.GatewayUrl(i)}  (health: /health/ready; metrics on the management port: {ClusterLayout.GatewayManagementUrl(i)}metrics)");
     for (var i = 0; i < spec.Silos; i++)
-        Console.WriteLine($"  {ClusterLayout.SiloName(i),-9} {ClusterLayout.SiloManagementUrl(i)}  (health: /health/ready, metrics: /metrics, Orleans Dashboard: {ClusterLayout.SiloManagementUrl(i)}dashboard/)");
+        Console.WriteLine($"  {ClusterLayout.SiloName(i),-9} {ClusterLayout.SiloManagementUrl(i)}  (health: /health/ready, metrics: /metrics{(spec.Dashboard ? $", Orleans Dashboard: {ClusterLayout.SiloManagementUrl(i)}dashboard/" : "")})");
     if (parse.GetValue(database) == "pair")
     {
         Console.WriteLine($"  database: the Aurora-shaped pair; cluster endpoint 127.0.0.1:{DatabasePair.EndpointPort}, instances {string.Join(", ", DatabasePair.Nodes.Select(n => $"{n} 127.0.0.1:{DatabasePair.InstancePort(n)}"))}");
