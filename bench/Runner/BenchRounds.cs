@@ -2,12 +2,21 @@ using System.Globalization;
 
 namespace Orderly.Bench.Runner;
 
-/// <summary>One round of a system's CPU runs: CPU ms per request by operation at the fixed rate, and idle % of a core per process, by kind.</summary>
+/// <summary>
+/// One round of a system's CPU runs: CPU ms per request by operation at the fixed rate, and idle % of a core
+/// per process by kind, in all and without the tiered JIT (<see cref="SystemResult.IdleWarmCorePercent"/>).
+/// </summary>
 public sealed record CpuRound(int Round, IReadOnlyDictionary<string, double> CpuMsPerRequest, IReadOnlyDictionary<string, double> IdleCorePercent)
 {
+    /// <summary>Idle without the tiered JIT, by kind; empty in a bench.json written before it was measured.</summary>
+    public IReadOnlyDictionary<string, double> IdleWarmCorePercent { get; init; } = new Dictionary<string, double>();
+
     public static CpuRound Of(int round, SystemResult result) => new(round,
         result.AtRate.Where(o => o.CpuMsPerRequest is not null).ToDictionary(o => o.Operation, o => o.CpuMsPerRequest!.Value),
-        result.Idle.Where(c => result.IdleCorePercent(c.Kind) is not null).ToDictionary(c => c.Kind, c => result.IdleCorePercent(c.Kind)!.Value));
+        result.Idle.Where(c => result.IdleCorePercent(c.Kind) is not null).ToDictionary(c => c.Kind, c => result.IdleCorePercent(c.Kind)!.Value))
+    {
+        IdleWarmCorePercent = result.Idle.Where(c => result.IdleWarmCorePercent(c.Kind) is not null).ToDictionary(c => c.Kind, c => result.IdleWarmCorePercent(c.Kind)!.Value),
+    };
 }
 
 /// <summary>A figure read over rounds: the median, and the lowest and highest round's.</summary>
@@ -50,7 +59,8 @@ public static class BenchRounds
             return runs.Count == 0 ? o : runs.MedianBy(r => r.CpuMsPerRequest!.Value) with { Database = o.Database };
         }).ToList();
         var kind = first.Idle.Any(c => c.Kind == "silo") ? "silo" : first.Idle.Count > 0 ? first.Idle[0].Kind : null;
-        var idle = rounds.MedianBy(r => kind is null ? 0 : r.IdleCorePercent(kind) ?? double.MaxValue);
+        // The round whose idle the target judges (without the tiered JIT) is the median one.
+        var idle = rounds.MedianBy(r => kind is null ? 0 : r.IdleWarmCorePercent(kind) ?? double.MaxValue);
         return first with
         {
             AtRate = atRate,
@@ -81,9 +91,12 @@ public static class BenchRounds
     public static T MedianBy<T>(this IReadOnlyCollection<T> items, Func<T, double> key) =>
         items.OrderBy(key).ElementAt((items.Count - 1) / 2);
 
-    /// <summary>The idle % of a core one process of <paramref name="kind"/> burnt, over the rounds; null when not measured.</summary>
-    public static RoundSpread? Idle(SystemResult system, string kind) =>
+    /// <summary>
+    /// The idle % of a core one process of <paramref name="kind"/> burnt, over the rounds, in all or without
+    /// the tiered JIT (<paramref name="warm"/>); null when not measured.
+    /// </summary>
+    public static RoundSpread? Idle(SystemResult system, string kind, bool warm = false) =>
         system.Rounds.Count > 1
-            ? RoundSpread.Of(system.Rounds.Select(r => r.IdleCorePercent.TryGetValue(kind, out var p) ? p : (double?)null).OfType<double>())
-            : system.IdleCorePercent(kind) is { } one ? RoundSpread.Of([one]) : null;
+            ? RoundSpread.Of(system.Rounds.Select(r => (warm ? r.IdleWarmCorePercent : r.IdleCorePercent).TryGetValue(kind, out var p) ? p : (double?)null).OfType<double>())
+            : (warm ? system.IdleWarmCorePercent(kind) : system.IdleCorePercent(kind)) is { } one ? RoundSpread.Of([one]) : null;
 }

@@ -344,13 +344,11 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var quiet = Max(options.IdleAfter - Stopwatch.GetElapsedTime(_loadEnded), options.IdleAge - Stopwatch.GetElapsedTime(_started));
         if (quiet > TimeSpan.Zero)
             await Task.Delay(quiet, cancellationToken);
-        var idleBefore = cpu.Sample();
-        await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
-        var idle = SystemCpu.Between(idleBefore, cpu.Sample());
+        var idle = await cpu.OverAsync(TimeSpan.FromSeconds(options.IdleSeconds), cancellationToken);
         var result2 = new SystemResult(name, description, results) { AtRate = atRate, Idle = idle, IdleSeconds = options.IdleSeconds };
         result2 = result2 with { Rounds = [CpuRound.Of(round, result2)] };
         output.WriteLine("    idle: " + string.Join(", ", idle.Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"{c.Kind} {result2.IdleCorePercent(c.Kind):0.##}% of a core each ({c.Processes})"))));
+            $"{c.Kind} {result2.IdleCorePercent(c.Kind):0.##}% of a core each ({c.Processes}; the tiered JIT {result2.IdleJitCorePercent(c.Kind):0.##}% of it)"))));
         return result2;
     }
 

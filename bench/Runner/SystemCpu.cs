@@ -3,8 +3,11 @@ using Orderly.Harness.Cluster;
 
 namespace Orderly.Bench.Runner;
 
-/// <summary>CPU seconds one kind of process (gateway, silo, haproxy, postgres…) spent between two samples.</summary>
-public sealed record ProcessCpu(string Kind, int Processes, double Seconds);
+/// <summary>
+/// CPU seconds one kind of process (gateway, silo, haproxy, postgres…) spent between two samples, and
+/// of those, what the .NET runtime's tiered JIT spent compiling (measured over idle only; 0 otherwise).
+/// </summary>
+public sealed record ProcessCpu(string Kind, int Processes, double Seconds, double JitSeconds = 0);
 
 /// <summary>
 /// The CPU time the processes of the system under test spend, read from /proc (user + system time,
@@ -77,6 +80,26 @@ public sealed class SystemCpu
         }
         return byKind;
     }
+
+    /// <summary>
+    /// What each kind spent over <paramref name="span"/>, and what the tiered JIT spent of it (<see cref="TieredJitCpu"/>,
+    /// its workers read every 200 ms).
+    /// </summary>
+    public async Task<IReadOnlyList<ProcessCpu>> OverAsync(TimeSpan span, CancellationToken cancellationToken)
+    {
+        var jit = new TieredJitCpu(_processes);
+        var before = Sample();
+        jit.Sample();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (TimeSpan left; (left = span - System.Diagnostics.Stopwatch.GetElapsedTime(started)) > TimeSpan.Zero;)
+        {
+            await Task.Delay(left < JitSamplePeriod ? left : JitSamplePeriod, cancellationToken);
+            jit.Sample();
+        }
+        return [.. Between(before, Sample()).Select(c => c with { JitSeconds = Math.Round(Math.Min(c.Seconds, jit.SecondsOf(c.Kind)), 3) })];
+    }
+
+    private static readonly TimeSpan JitSamplePeriod = TimeSpan.FromMilliseconds(200);
 
     /// <summary>What each kind spent between two samples.</summary>
     public static IReadOnlyList<ProcessCpu> Between(IReadOnlyDictionary<string, (int Processes, double Seconds)> before, IReadOnlyDictionary<string, (int Processes, double Seconds)> after) =>
