@@ -348,7 +348,7 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         var result2 = new SystemResult(name, description, results) { AtRate = atRate, Idle = idle, IdleSeconds = options.IdleSeconds };
         result2 = result2 with { Rounds = [CpuRound.Of(round, result2)] };
         output.WriteLine("    idle: " + string.Join(", ", idle.Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"{c.Kind} {result2.IdleCorePercent(c.Kind):0.##}% of a core each ({c.Processes}; the tiered JIT {result2.IdleJitCorePercent(c.Kind):0.##}% of it)"))));
+            $"{c.Kind} {result2.IdleCorePercent(c.Kind):0.##}% of a core each ({c.Processes}{(c.JitSeconds > 0 ? $"; the tiered JIT {result2.IdleJitCorePercent(c.Kind):0.##}% of it" : "")})"))));
         return result2;
     }
 

@@ -55,6 +55,12 @@ public sealed class BenchTests(ShortBench run, ITestOutputHelper output) : IClas
                 Assert.Contains(Report.Targets, t => t.Name == $"idle silo, share of one core ({system.Name})");
             }
         }
+        // The tiered JIT's share of idle is part of what each process spent, and it is really read: processes
+        // this young, 2 s after a load, are still compiling what the load ran (a runtime that renamed its
+        // compilation worker would read nothing here).
+        Assert.All(Report.Systems, s => Assert.All(s.Idle, c => Assert.InRange(c.JitSeconds, 0, c.Seconds)));
+        Assert.True(Report.Systems.Where(s => s.Name != BenchReport.Baseline).SelectMany(s => s.Idle).Where(c => c.Kind is "silo" or "gateway").Sum(c => c.JitSeconds) > 0,
+            "no silo or gateway of the short bench spent anything in the tiered JIT while idle");
         // One round: every system's round holds what its fixed-rate runs measured, and the targets read it.
         Assert.All(Report.Systems, s => Assert.All(s.AtRate, o => Assert.Equal(o.CpuMsPerRequest, s.Rounds.Single().CpuMsPerRequest[o.Operation])));
         Assert.Contains(Report.Targets, t => t.Name == "CPU per create, 2 + 2 vs 1 + 1");
