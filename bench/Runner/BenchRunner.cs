@@ -38,12 +38,13 @@ public sealed record BenchOptions
     public int IdleSeconds { get; init; } = 10;
 
     /// <summary>
-    /// How long after the last request idle CPU starts to be measured. For seconds after a load a process
-    /// still works (completing work items, collecting what the load allocated, Orleans' 5-s walk over the
-    /// activations it touched); idle is what it burns once that is over. Together with <see cref="IdleAge"/>,
-    /// since a process measured soon after its load is also young (docs/performance.md).
+    /// How long after the last request idle CPU starts to be measured. For a minute or more after a load a
+    /// silo still works down what it touched (its timer thread, thread-pool workers and sockets took 80–100 s
+    /// to settle in a per-thread profile of a 2 + 2 silo after 20 s of creates, docs/performance.md); idle is
+    /// what it burns once that is over, as a silo with no traffic for the night does. In the rounds after the
+    /// first, <see cref="IdleAge"/> already waits about as long.
     /// </summary>
-    public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(12);
+    public TimeSpan IdleAfter { get; init; } = TimeSpan.FromSeconds(90);
 
     /// <summary>
     /// How old the system must be before idle CPU is measured. The tiered JIT compiles a 1-s timer's
@@ -124,10 +125,9 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
             if (options.Rate > 0)
             {
                 var cpu = await SystemCpu.OfAsync(cluster, options.ConnectionString, cancellationToken);
-                var cpuBefore = cpu.Sample();
-                var atRate = await PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.RateSeconds),
-                    Path.Combine(options.OutDir, "pgbench-rate"), cancellationToken, options.Rate);
-                atRate = (atRate with { Sent = atRate.Requests }).WithCpu(SystemCpu.Between(cpuBefore, cpu.Sample()));
+                var (atRate, spent) = await cpu.DuringAsync(() => PgBench.RunAsync(options.ConnectionString, options.Concurrency, TimeSpan.FromSeconds(options.RateSeconds),
+                    Path.Combine(options.OutDir, "pgbench-rate"), cancellationToken, options.Rate), cancellationToken);
+                atRate = (atRate with { Sent = atRate.Requests }).WithCpu(spent);
                 output.WriteLine($"    insert at {options.Rate:0} tx/s: {Cpu(atRate)}");
                 pgbench = pgbench with { Cpu = atRate.Cpu, CpuMsPerRequest = atRate.CpuMsPerRequest };
             }
@@ -362,11 +362,10 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
         // The single operations' database work is the closed loop's; a lifecycle's is its own (a sample waits 10 s).
         var lifecycle = operation == Operations.Lifecycle;
         var before = lifecycle && probe is not null ? await probe.SampleAsync(cancellationToken) : null;
-        var cpuBefore = cpu.Sample();
-        var result = await FixedRate.RunAsync(operation, options.Rate / requestsPerUnit, TimeSpan.FromSeconds(options.RateSeconds),
-            maxInFlight: 256, unit, cancellationToken);
+        var (result, spent) = await cpu.DuringAsync(() => FixedRate.RunAsync(operation, options.Rate / requestsPerUnit, TimeSpan.FromSeconds(options.RateSeconds),
+            maxInFlight: 256, unit, cancellationToken), cancellationToken);
         _loadEnded = Stopwatch.GetTimestamp();
-        result = result.WithCpu(SystemCpu.Between(cpuBefore, cpu.Sample())) with { RequestsPerUnit = requestsPerUnit };
+        result = result.WithCpu(spent) with { RequestsPerUnit = requestsPerUnit };
         if (before is not null)
             result = result with { Database = await probe!.WorkAsync(before, await probe.SampleAsync(cancellationToken), result.Sent, cancellationToken) };
         output.WriteLine($"    {operation,-15} at {options.Rate:0} req/s: {result.Throughput,6:N0} ok/s   p99 {result.P99Ms,6:0.00} ms   errors {result.Errors}   {Cpu(result)}");
@@ -414,7 +413,8 @@ public sealed partial class BenchRunner(ClusterLayout layout, TextWriter output)
 
     private static string Cpu(OperationResult result) => result.Cpu is not { } cpu ? "" :
         string.Create(CultureInfo.InvariantCulture, $"CPU {result.CpuMsPerRequest:0.000} ms per request (")
-        + string.Join(", ", cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Kind} {c.Seconds * 1000 / Math.Max(1, result.Sent):0.000}"))) + ")";
+        + string.Join(", ", cpu.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Kind} {c.Seconds * 1000 / Math.Max(1, result.Sent):0.000}")))
+        + (result.WarmCpuMsPerRequest is { } warm && warm < result.CpuMsPerRequest ? string.Create(CultureInfo.InvariantCulture, $"; {warm:0.000} without the tiered JIT)") : ")");
 
     /// <summary>
     /// Fills silo-0 up to the wanted number of activations (orders it holds in memory), then sends

@@ -21,6 +21,13 @@ public sealed record OperationResult(string Operation, long Requests, long Error
     /// </summary>
     public double? CpuMsPerRequest { get; init; }
 
+    /// <summary>
+    /// <see cref="CpuMsPerRequest"/> without what the tiered JIT spent compiling during the run: what a
+    /// request costs a process that has already compiled its hot paths and timers, as one that has run for
+    /// hours has. Null when not measured, or in a bench.json written before the JIT was read during runs.
+    /// </summary>
+    public double? WarmCpuMsPerRequest { get; init; }
+
     /// <summary>Requests one unit of the run sent: 1, or the requests of one order's lifecycle.</summary>
     public double RequestsPerUnit { get; init; } = 1;
 
@@ -28,6 +35,7 @@ public sealed record OperationResult(string Operation, long Requests, long Error
     {
         Cpu = cpu,
         CpuMsPerRequest = Sent == 0 ? null : Math.Round(cpu.Sum(c => c.Seconds) * 1000 / Sent, 3),
+        WarmCpuMsPerRequest = Sent == 0 ? null : Math.Round(cpu.Sum(c => c.Seconds - c.JitSeconds) * 1000 / Sent, 3),
     };
 
     /// <param name="errorsInHistogram">Whether the histogram holds the errors' latencies too (else only successes').</param>

@@ -5,7 +5,7 @@ namespace Orderly.Bench.Runner;
 
 /// <summary>
 /// CPU seconds one kind of process (gateway, silo, haproxy, postgres…) spent between two samples, and
-/// of those, what the .NET runtime's tiered JIT spent compiling (measured over idle only; 0 otherwise).
+/// of those, what the .NET runtime's tiered JIT spent compiling (0 where it was not read, as for pgbench's run).
 /// </summary>
 public sealed record ProcessCpu(string Kind, int Processes, double Seconds, double JitSeconds = 0);
 
@@ -81,22 +81,49 @@ public sealed class SystemCpu
         return byKind;
     }
 
+    /// <summary>What each kind spent over <paramref name="span"/> with nothing asked of it, and what the tiered JIT spent of it.</summary>
+    public async Task<IReadOnlyList<ProcessCpu>> OverAsync(TimeSpan span, CancellationToken cancellationToken) =>
+        (await DuringAsync(async () => { await Task.Delay(span, cancellationToken); return span; }, cancellationToken)).Cpu;
+
     /// <summary>
-    /// What each kind spent over <paramref name="span"/>, and what the tiered JIT spent of it (<see cref="TieredJitCpu"/>,
-    /// its workers read every 200 ms).
+    /// What each kind spent while <paramref name="work"/> ran, and what the tiered JIT spent of it
+    /// (<see cref="TieredJitCpu"/>, its workers read every 200 ms alongside).
     /// </summary>
-    public async Task<IReadOnlyList<ProcessCpu>> OverAsync(TimeSpan span, CancellationToken cancellationToken)
+    public async Task<(T Result, IReadOnlyList<ProcessCpu> Cpu)> DuringAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
-        var jit = new TieredJitCpu(_processes);
+        // HAProxy is not a .NET process (Postgres' processes are not in the list): it has no JIT to read.
+        var jit = new TieredJitCpu([.. _processes.Where(p => p.Kind != "haproxy")]);
         var before = Sample();
         jit.Sample();
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (TimeSpan left; (left = span - System.Diagnostics.Stopwatch.GetElapsedTime(started)) > TimeSpan.Zero;)
+        T result;
+        using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
-            await Task.Delay(left < JitSamplePeriod ? left : JitSamplePeriod, cancellationToken);
-            jit.Sample();
+            var sampling = SampleAsync(jit, stop.Token);
+            try
+            {
+                result = await work();
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await sampling;
+            }
         }
-        return [.. Between(before, Sample()).Select(c => c with { JitSeconds = Math.Round(Math.Min(c.Seconds, jit.SecondsOf(c.Kind)), 3) })];
+        jit.Sample();
+        return (result, [.. Between(before, Sample()).Select(c => c with { JitSeconds = Math.Round(Math.Min(c.Seconds, jit.SecondsOf(c.Kind)), 3) })]);
+    }
+
+    private static async Task SampleAsync(TieredJitCpu jit, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(JitSamplePeriod);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+                jit.Sample();
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static readonly TimeSpan JitSamplePeriod = TimeSpan.FromMilliseconds(200);
