@@ -171,6 +171,45 @@ public sealed class SchemaTests : IAsyncLifetime
         return (payload, reader.GetInt32(2));
     }
 
+    [Fact]
+    public async Task An_order_changed_after_its_page_filled_up_is_rewritten_on_its_own_page_without_index_entries()
+    {
+        await Migrator().ApplyAsync();
+        // The same table filled to the brim, as orders was before migration 0004: the test can tell the two apart.
+        await Exec("CREATE TABLE orders_full (LIKE orders INCLUDING ALL) WITH (fillfactor = 100)");
+        foreach (var table in new[] { "orders", "orders_full" })
+            await Exec($"""
+                INSERT INTO {table} (id, customer_id, status, created_at, updated_at, version, doc)
+                SELECT gen_random_uuid(), 'c-' || i, 'placed', now(), now(), 1, jsonb_build_object('n', i, 'lines', repeat('x', 550))
+                FROM generate_series(1, 40) i
+                """);
+
+        // The first order placed, packed once the orders placed after it filled its page.
+        async Task<(int Before, int After, long Hot)> Pack(string table)
+        {
+            await using var connection = await _db.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            async Task<T> One<T>(string sql)
+            {
+                await using var command = new NpgsqlCommand(sql, connection, transaction);
+                return (T)(await command.ExecuteScalarAsync())!;
+            }
+            var before = await One<int>($"SELECT (ctid::text::point)[0]::int FROM {table} WHERE doc->>'n' = '1'");
+            var after = await One<int>($$"""
+                UPDATE {{table}} SET status = 'packed', updated_at = now(), version = version + 1, doc = doc || '{"status":"packed"}'
+                WHERE doc->>'n' = '1' RETURNING (ctid::text::point)[0]::int
+                """);
+            // This transaction's own counts: whether the update was heap-only (no index entry written).
+            var hot = await One<long>($"SELECT n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE schemaname = current_schema() AND relname = '{table}'");
+            await transaction.CommitAsync();
+            return (before, after, hot);
+        }
+
+        Assert.Equal((0, 0, 1L), await Pack("orders"));
+        var full = await Pack("orders_full");
+        Assert.True(full.After != 0 && full.Hot == 0, $"on a full page the change moved to block {full.After}, HOT {full.Hot}");
+    }
+
     private static void AddKey(NpgsqlCommand command)
     {
         command.Parameters.AddWithValue("GrainIdHash", 1);
