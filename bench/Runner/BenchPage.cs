@@ -91,7 +91,7 @@ public static class BenchPage
 
         html.Append("<h2>Targets</h2><table><thead><tr><th>target</th><th>goal</th><th>measured</th><th></th></tr></thead><tbody>");
         foreach (var t in report.Targets)
-            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(t.Name)}</td><td>{Enc(t.Goal)}</td><td>{Enc(t.Measured)}</td><td class=\"{(t.Met ? "good" : "bad")}\">{(t.Met ? "met" : "missed")}</td></tr>");
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{Enc(t.Name)}</td><td>{Enc(t.Goal)}</td><td>{Enc(t.Measured)}</td><td class=\"{(t.Met ? "good" : "bad")}\">{Enc(t.Verdict)}</td></tr>");
         html.Append("</tbody></table>");
         html.Append("<h2>Systems</h2><ul>");
         foreach (var system in report.Systems)

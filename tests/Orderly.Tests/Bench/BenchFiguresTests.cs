@@ -142,6 +142,7 @@ public sealed class BenchFiguresTests
         var targets = BenchReport.CpuTargetsOf([combined, BenchRounds.Combine(two)]);
         var scaleOut = targets.Single(t => t.Name == "CPU per create, 2 + 2 vs 1 + 1");
         Assert.True(scaleOut.Met);
+        Assert.Null(scaleOut.Reachable); // no floor is read for the scale-out ratio
         Assert.Equal("1.20×, median of 3 rounds (1.20–1.30×) (5.200 / 4.000 ms in their median rounds)", scaleOut.Measured);
         var idle = targets.Single(t => t.Name == "idle silo, share of one core (orderly-2+2)");
         Assert.Equal("0.9%, median of 3 rounds (0.8–3%)", idle.Measured);
@@ -211,6 +212,46 @@ public sealed class BenchFiguresTests
         })]);
         Assert.Equal((2.5, 2.4), (rounds.AtRate[0].CpuMsPerRequest, rounds.AtRate[0].WarmCpuMsPerRequest));
         Assert.Equal([2.6, 2.2, 2.4], rounds.Rounds.Select(r => r.CpuMsOf(Operations.Create, warm: true)));
+    }
+
+    [Fact]
+    public void A_ratio_to_the_baseline_shows_the_floor_the_no_op_and_postgres_set_and_says_when_the_goal_is_under_it()
+    {
+        // 1,000 requests each run. Orderly's no-op costs 0.9 ms (HAProxy 0.3, gateway 0.5, silo 0.1), 0.1 ms of it
+        // compiling; its create 3.6 ms, 0.5 ms of it in Postgres; its hot read 1.8 ms. The baseline: create 1.2, read 1.0.
+        static OperationResult Run(string operation, params ProcessCpu[] cpu) => (Op(operation, 100) with { Sent = 1000 }).WithCpu(cpu);
+        static SystemResult Sized(string name, params OperationResult[] runs)
+        {
+            var result = new SystemResult(name, name, [Op(Operations.Create, 100)]) { AtRate = runs };
+            return result with { Rounds = [CpuRound.Of(1, result)] };
+        }
+        var orderly = Sized("orderly-1+1",
+            Run(Operations.NoOp, new("haproxy", 1, 0.3), new("gateway", 1, 0.5, 0.1), new("silo", 1, 0.1)),
+            Run(Operations.Create, new("haproxy", 1, 0.3), new("gateway", 1, 1.4), new("silo", 1, 1.4), new("postgres", 1, 0.5)),
+            Run(Operations.ReadHot, new("haproxy", 1, 0.3), new("gateway", 1, 0.9), new("silo", 1, 0.6)));
+        var baseline = Sized(BenchReport.Baseline,
+            Run(Operations.Create, new("haproxy", 1, 0.3), new("baseline", 1, 0.4), new("postgres", 1, 0.5)),
+            Run(Operations.ReadHot, new("haproxy", 1, 0.3), new("baseline", 1, 0.4), new("postgres", 1, 0.3)));
+
+        Assert.Equal(1.4, BenchReport.FloorOf(orderly, Operations.Create, warm: false)!.Value.Ms, 6);
+        Assert.Equal(0.8, BenchReport.FloorOf(orderly, Operations.ReadHot, warm: true)!.Value.Ms, 6);
+        Assert.Null(BenchReport.FloorOf(baseline, Operations.ReadHot, warm: false)); // no no-op measured
+
+        var targets = BenchReport.CpuTargetsOf([baseline, orderly]);
+        var create = targets.Single(t => t.Name == "CPU per create vs baseline (orderly-1+1)");
+        Assert.Equal("3.00× (3.600 / 1.200 ms); floor 1.17× (the no-op, 0.900 ms, and Postgres' share of the create, 0.500 ms)", create.Measured);
+        Assert.Equal((false, false, "missed (goal below the floor)"), (create.Met, create.Reachable, create.Verdict));
+        var read = targets.Single(t => t.Name == "CPU per hot read vs baseline (orderly-1+1)");
+        Assert.Equal("1.80× (1.800 / 1.000 ms); floor 0.90× (the no-op through HAProxy and the gateway, 0.900 ms)", read.Measured);
+        Assert.False(read.Reachable);
+
+        // A cheaper no-op puts the goal within reach: the verdict is a plain miss.
+        var lean = Sized("orderly-1+1",
+            Run(Operations.NoOp, new("haproxy", 1, 0.1), new("gateway", 1, 0.1)),
+            Run(Operations.Create, new("haproxy", 1, 0.3), new("gateway", 1, 1.4), new("silo", 1, 1.4), new("postgres", 1, 0.5)),
+            Run(Operations.ReadHot, new("haproxy", 1, 0.3), new("gateway", 1, 0.9), new("silo", 1, 0.6)));
+        var reachable = BenchReport.CpuTargetsOf([baseline, lean]).Single(t => t.Name == "CPU per create vs baseline (orderly-1+1)");
+        Assert.Equal((false, true, "missed"), (reachable.Met, reachable.Reachable, reachable.Verdict));
     }
 
     [Fact]
