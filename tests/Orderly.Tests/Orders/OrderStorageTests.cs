@@ -85,6 +85,19 @@ public sealed partial class OrderStorageTests(GrainClusterFixture fixture)
             Assert.Equal(n0, reader.GetInt64(1));
             Assert.Equal(n1, reader.GetInt64(2));
         }
+
+        // And in bulk, one round trip: 10,000 random ids, every sign of both halves among them.
+        var many = Enumerable.Range(0, 10_000).Select(_ => Guid.NewGuid()).ToArray();
+        await using var bulk = fixture.Db.CreateCommand("""
+            SELECT count(*) FILTER (WHERE orderly_grain_guid(n0, n1) IS DISTINCT FROM id), min(id::text) FILTER (WHERE orderly_grain_guid(n0, n1) IS DISTINCT FROM id)
+              FROM unnest(@n0, @n1, @id) AS t(n0, n1, id)
+            """);
+        bulk.Parameters.AddWithValue("n0", many.Select(g => BitConverter.ToInt64(g.ToByteArray(), 0)).ToArray());
+        bulk.Parameters.AddWithValue("n1", many.Select(g => BitConverter.ToInt64(g.ToByteArray(), 8)).ToArray());
+        bulk.Parameters.AddWithValue("id", many);
+        await using var result = await bulk.ExecuteReaderAsync();
+        Assert.True(await result.ReadAsync());
+        Assert.True(result.GetInt64(0) == 0, $"{result.GetInt64(0)} ids mapped wrongly, e.g. {(result.IsDBNull(1) ? "" : result.GetString(1))}");
     }
 
     [Fact]

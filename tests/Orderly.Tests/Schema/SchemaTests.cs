@@ -210,6 +210,20 @@ public sealed class SchemaTests : IAsyncLifetime
         Assert.True(full.After != 0 && full.Hot == 0, $"on a full page the change moved to block {full.After}, HOT {full.Hot}");
     }
 
+    [Fact]
+    public async Task The_order_id_mapping_is_inlined_into_the_statements_that_call_it()
+    {
+        // Every order write and storage read finds its row through orderly_grain_guid. Left as a function of
+        // its own, Postgres parses and plans its body each time the calling statement runs (migration 0005).
+        const string Plan = "EXPLAIN (VERBOSE, COSTS OFF, FORMAT JSON) SELECT orderly_grain_guid(g, -g) FROM generate_series(1, 2) g";
+        await Migrator().ApplyAsync(4);
+        Assert.Contains("orderly_grain_guid", await Scalar<string>(Plan), StringComparison.Ordinal);
+        await Migrator().ApplyAsync();
+        var plan = await Scalar<string>(Plan);
+        Assert.DoesNotContain("orderly_grain_guid", plan, StringComparison.Ordinal);
+        Assert.Contains("int8send", plan, StringComparison.Ordinal);
+    }
+
     private static void AddKey(NpgsqlCommand command)
     {
         command.Parameters.AddWithValue("GrainIdHash", 1);
