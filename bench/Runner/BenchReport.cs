@@ -270,7 +270,7 @@ public sealed record BenchReport(
             if (judged(system, operation) is not { } mine || judged(versus, operation) is not { } theirs)
                 return;
             var figures = string.Create(inv, $"{mine:0.000} / {theirs:0.000} ms{(isWarm ? " without it" : "")}{(all.Rounds > 1 ? " in their median rounds" : "")}");
-            var floor = withFloor ? FloorOf(a, operation, isWarm) : null;
+            var floor = withFloor ? FloorOf(a, b, operation, isWarm) : null;
             var floorText = floor is { } f && theirs > 0
                 ? string.Create(inv, $"; floor {f.Ms / theirs:0.00}× ({f.What})")
                 : "";
@@ -288,22 +288,28 @@ public sealed record BenchReport(
     /// <summary>
     /// The least a request of <paramref name="operation"/> can cost <paramref name="system"/> while its parts
     /// stay: its no-op (a request through HAProxy and the gateway that does no work, with every process's
-    /// background share) plus, for an operation that writes, what Postgres spent on it per request. The
-    /// gateway's and the silos' own work is what a change in Orderly could remove; this is not. Read from
-    /// the median rounds' runs, without the tiered JIT when <paramref name="warm"/>; null when the no-op
-    /// was not measured.
+    /// background share) plus, for an operation that writes, the least Postgres spent on that request's row
+    /// (<paramref name="system"/>'s share or <paramref name="versus"/>'s, whichever is lower: the baseline
+    /// writes the same row with one plain statement). What the gateway and the silos do for the request on top
+    /// of that is what a change in Orderly could remove; this is not. Read from the median rounds' runs,
+    /// without the tiered JIT when <paramref name="warm"/>; null when the no-op was not measured.
     /// </summary>
-    public static (double Ms, string What)? FloorOf(SystemResult system, string operation, bool warm)
+    public static (double Ms, string What)? FloorOf(SystemResult system, SystemResult? versus, string operation, bool warm)
     {
         var inv = CultureInfo.InvariantCulture;
         if (system.AtRateOf(Operations.NoOp) is not { } noOp || (warm ? noOp.WarmCpuMsPerRequest : noOp.CpuMsPerRequest) is not { } idle)
             return null;
         if (operation == Operations.ReadHot)
             return (idle, string.Create(inv, $"the no-op through HAProxy and the gateway, {idle:0.000} ms"));
-        if (system.AtRateOf(operation) is not { Sent: > 0, Cpu: { } cpu } run || cpu.FirstOrDefault(c => c.Kind == "postgres") is not { } pg)
+        static double? Database(SystemResult? s, string operation) =>
+            s?.AtRateOf(operation) is { Sent: > 0, Cpu: { } cpu } run && cpu.FirstOrDefault(c => c.Kind == "postgres") is { } pg
+                ? Math.Round(pg.Seconds * 1000 / run.Sent, 3) : null;
+        if (Database(system, operation) is not { } own)
             return null;
-        var database = Math.Round(pg.Seconds * 1000 / run.Sent, 3);
-        return (idle + database, string.Create(inv, $"the no-op, {idle:0.000} ms, and Postgres' share of the {operation}, {database:0.000} ms"));
+        var (database, whose) = Database(versus, operation) is { } theirs && theirs < own
+            ? (theirs, $"the {versus!.Name}'s Postgres share of a {operation}, {theirs.ToString("0.000", inv)} ms, lower than its own")
+            : (own, $"its own Postgres share of a {operation}, {own.ToString("0.000", inv)} ms");
+        return (idle + database, string.Create(inv, $"the no-op, {idle:0.000} ms, plus {whose}"));
     }
 
     private static readonly string[] CpuColumns = ["system", "operation", ">CPU ms/req", ">without JIT", ">× baseline"];

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Orderly.LoadClient.Kubernetes;
 using Orderly.Harness.Emulation;
 using Orderly.LoadClient.Reporting;
@@ -15,7 +16,16 @@ public sealed class EmulationTests
     {
         // maxUnavailable 0: no voluntary disruption is ever allowed.
         var pods = new TierPods(Tier.Gateway, 3, new DisruptionBudget(0), 16);
-        var refused = await pods.EvictAsync(2, Retry, TimeSpan.FromMilliseconds(300), TimeProvider.System, CancellationToken.None);
+        // On a clock the test moves, so a busy machine cannot make the retries fewer than the 300 ms allow.
+        var time = new FakeTimeProvider();
+        var eviction = pods.EvictAsync(2, Retry, TimeSpan.FromMilliseconds(300), time, CancellationToken.None);
+        for (var step = 0; step < 1000 && !eviction.IsCompleted; step++)
+        {
+            var seen = pods.Refused;
+            time.Advance(Retry);
+            SpinWait.SpinUntil(() => pods.Refused > seen || eviction.IsCompleted, TimeSpan.FromMilliseconds(200));
+        }
+        var refused = await eviction;
 
         Assert.Equal(-1, refused);
         Assert.True(pods.Refused >= 3, $"asked only {pods.Refused} times");
