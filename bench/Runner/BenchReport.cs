@@ -270,13 +270,12 @@ public sealed record BenchReport(
             if (judged(system, operation) is not { } mine || judged(versus, operation) is not { } theirs)
                 return;
             var figures = string.Create(inv, $"{mine:0.000} / {theirs:0.000} ms{(isWarm ? " without it" : "")}{(all.Rounds > 1 ? " in their median rounds" : "")}");
-            var floor = withFloor ? FloorOf(a, b, operation, isWarm) : null;
-            var floorText = floor is { } f && theirs > 0
-                ? string.Create(inv, $"; floor {f.Ms / theirs:0.00}× ({f.What})")
-                : "";
+            var floor = withFloor && theirs > 0 ? FloorOf(a, b, operation, isWarm) : null;
+            var floorRatio = floor?.Ms / theirs;
+            var floorText = floor is { } f ? string.Create(inv, $"; floor {floorRatio:0.00}× ({f.What})") : "";
             targets.Add(new(name, goal, $"{RoundSpread.DescribeBoth(warm, all, "0.00", "×")} ({figures}){floorText}", warm.Median <= limit)
             {
-                Reachable = floor is { } g && theirs > 0 ? g.Ms / theirs <= limit : null,
+                Reachable = floorRatio is { } r ? r <= limit : null,
             });
         }
         Ratio("CPU per create, 2 + 2 vs 1 + 1", "≤ 1.3×", "orderly-2+2", "orderly-1+1", Operations.Create, 1.3);
@@ -302,8 +301,7 @@ public sealed record BenchReport(
         if (operation == Operations.ReadHot)
             return (idle, string.Create(inv, $"the no-op through HAProxy and the gateway, {idle:0.000} ms"));
         static double? Database(SystemResult? s, string operation) =>
-            s?.AtRateOf(operation) is { Sent: > 0, Cpu: { } cpu } run && cpu.FirstOrDefault(c => c.Kind == "postgres") is { } pg
-                ? Math.Round(pg.Seconds * 1000 / run.Sent, 3) : null;
+            s?.AtRateOf(operation)?.CpuMsOf("postgres") is { } ms ? Math.Round(ms, 3) : null;
         if (Database(system, operation) is not { } own)
             return null;
         var (database, whose) = Database(versus, operation) is { } theirs && theirs < own
@@ -323,7 +321,7 @@ public sealed record BenchReport(
         void Row(string system, OperationResult o)
         {
             var b = Systems.FirstOrDefault(s => s.Name == Baseline)?.AtRateOf(o.Operation)?.CpuMsPerRequest;
-            var perKind = kinds.Select(k => o.Cpu?.FirstOrDefault(c => c.Kind == k) is { } c && o.Sent > 0 ? (c.Seconds * 1000 / o.Sent).ToString("0.000", inv) : "");
+            var perKind = kinds.Select(k => o.CpuMsOf(k)?.ToString("0.000", inv) ?? "");
             table.Add([system, o.Operation, o.CpuMsPerRequest?.ToString("0.000", inv) ?? "n/a", o.WarmCpuMsPerRequest?.ToString("0.000", inv) ?? "",
                 b is > 0 && o.CpuMsPerRequest is { } c && system != Baseline ? (c / b.Value).ToString("0.00", inv) + "×" : "",
                 .. perKind, o.Throughput.ToString("N0", inv), o.P99Ms.ToString("0.00", inv), o.Errors.ToString(inv)]);
@@ -398,7 +396,7 @@ public sealed record BenchReport(
         text.AppendLine();
         var targets = new TextTable("target", "goal", "measured", "");
         foreach (var t in Targets)
-            targets.Add(t.Name, t.Goal, t.Measured, t.Met ? "met" : "MISSED" + t.Verdict["missed".Length..]);
+            targets.Add(t.Name, t.Goal, t.Measured, t.Verdict.Replace("missed", "MISSED", StringComparison.Ordinal));
         return text.Append(targets).ToString();
     }
 

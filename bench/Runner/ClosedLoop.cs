@@ -31,6 +31,10 @@ public sealed record OperationResult(string Operation, long Requests, long Error
     /// <summary>Requests one unit of the run sent: 1, or the requests of one order's lifecycle.</summary>
     public double RequestsPerUnit { get; init; } = 1;
 
+    /// <summary>CPU milliseconds per request the processes of <paramref name="kind"/> spent; null when not measured.</summary>
+    public double? CpuMsOf(string kind) =>
+        Sent > 0 && Cpu?.FirstOrDefault(c => c.Kind == kind) is { } c ? c.Seconds * 1000 / Sent : null;
+
     public OperationResult WithCpu(IReadOnlyList<ProcessCpu> cpu) => this with
     {
         Cpu = cpu,
